@@ -1,0 +1,112 @@
+"""polynb: notebook cells as live workers for KGrid, Vantiq, ColonyOS, KAI and CloudState.
+
+``%load_ext polynb`` registers the magics; the kernel-side service starts on first need and stops on
+``%unload_ext polynb`` or when the kernel exits.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import threading
+from typing import Any
+
+__version__ = "0.1.0"
+
+_lock = threading.RLock()
+_state: dict[str, Any] = {"shell": None, "service": None, "journal": None, "updater": None, "views": {}}
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register every polynb magic with this IPython shell."""
+    from . import platforms
+    from .magics import PolynbMagics
+
+    _state["shell"] = ipython
+    ipython.register_magics(PolynbMagics)
+    for platform in platforms.available().values():
+        if platform.magics is not None:
+            ipython.register_magics(platform.magics)
+
+
+def unload_ipython_extension(ipython) -> None:
+    """Stop the service cleanly: drain executions, stop platform bindings, close the journal."""
+    shutdown()
+    _state["shell"] = None
+
+
+def get_journal():
+    """The journal of this kernel (opened on first need; the service writes to the same one)."""
+    with _lock:
+        if _state["journal"] is None:
+            from .config import CORE_SETTINGS, Settings
+            from .journal import Journal, default_directory
+
+            directory = Settings({"core": CORE_SETTINGS}).core["journal_dir"]
+            _state["journal"] = Journal(directory or default_directory())
+        return _state["journal"]
+
+
+def get_service():
+    """The kernel-side service, started on first need."""
+    with _lock:
+        if _state["service"] is None or _state["service"].stopped:
+            from .service import Service
+
+            shell = _state["shell"]
+            _state["service"] = Service(journal=get_journal(), notebook_ns=shell.user_ns if shell is not None else None)
+        return _state["service"]
+
+
+def get_updater():
+    """The one throttled updater that drives every polynb widget of this kernel."""
+    with _lock:
+        if _state["updater"] is None:
+            from .widgets import Updater
+
+            _state["updater"] = Updater(get_journal())
+        return _state["updater"]
+
+
+def show(key: Any, view: Any) -> None:
+    """Display a live widget and keep it updating; a later view with the same key (a re-run cell) replaces it."""
+    from IPython.display import display
+
+    with _lock:
+        _state["views"][key] = view
+    get_updater().add(view)
+    display(view)
+
+
+def records(**filters: Any) -> list:
+    """Journal records, newest first; filters: platform, payload, status, since, limit."""
+    return get_journal().records(**filters)
+
+
+def serving() -> str:
+    """What this kernel serves, as JSON (``polynb serve`` reads it from the kernel)."""
+    running = _state["service"]
+    if running is None or running.stopped:
+        return json.dumps({"payloads": [], "platforms": {}})
+    return json.dumps({
+        "payloads": [{"platform": v.platform, "name": v.name, "version": v.version,
+                      "address": running.address(v.platform, v.name)} for v in running.payloads()],
+        "platforms": {name: {"state": s.state, "address": s.address} for name, s in running.statuses().items()},
+    })
+
+
+def shutdown(timeout: float | None = None) -> int:
+    """Stop the service (drains in-flight executions up to the drain timeout); returns how many were cut."""
+    with _lock:
+        running, _state["service"] = _state["service"], None
+        ui, _state["updater"] = _state["updater"], None
+        _state["views"].clear()
+        opened, _state["journal"] = _state["journal"], None
+    interrupted = running.stop(timeout) if running is not None else 0
+    if ui is not None:
+        ui.close()
+    if opened is not None:
+        opened.close_db()
+    return interrupted
+
+
+atexit.register(shutdown, 3.0)

@@ -1,0 +1,124 @@
+"""The ``polynb`` command: ``up`` (local platforms), ``serve NOTEBOOK`` (headless worker), ``journal``, ``status``."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__, platforms
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="polynb", description="Notebook cells as live workers for execution platforms.")
+    parser.add_argument("--version", action="version", version=f"polynb {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run local stand-ins of platforms on 127.0.0.1 until SIGINT/SIGTERM")
+    up.add_argument("platforms", nargs="*", metavar="PLATFORM")
+    up.add_argument("--json", action="store_true", help="print one JSON line once every platform is ready")
+
+    serve = commands.add_parser("serve", help="execute a notebook headless and serve its payloads")
+    serve.add_argument("notebook", type=Path)
+    serve.add_argument("--kernel", default="python3", help="kernel name (default python3)")
+    serve.add_argument("--cell-timeout", type=float, default=600.0)
+
+    journal = commands.add_parser("journal", help="print the records of a journal")
+    journal.add_argument("directory", nargs="?", type=Path, help="a .polynb folder (default: ./.polynb)")
+    journal.add_argument("--json", action="store_true", help="one JSON object per record")
+    journal.add_argument("--limit", type=int, default=None)
+
+    status = commands.add_parser("status", help="platforms and payloads a journal knows")
+    status.add_argument("directory", nargs="?", type=Path)
+
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        return asyncio.run(_up(args.platforms, args.json))
+    if args.command == "serve":
+        from .serve import serve_notebook
+
+        return serve_notebook(args.notebook, kernel_name=args.kernel, cell_timeout=args.cell_timeout)
+    if args.command == "journal":
+        return _journal(args.directory, args.json, args.limit)
+    return _status(args.directory)
+
+
+async def _up(names: Sequence[str], as_json: bool) -> int:
+    from .config import CORE_SETTINGS, Settings
+
+    known = {name: p for name, p in platforms.available().items() if p.stand_in is not None}
+    chosen = list(names) or list(known)
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        print(f"polynb up: no local stand-in for {', '.join(unknown)}; available: {', '.join(known) or 'none'}",
+              file=sys.stderr)
+        return 2
+    settings = Settings({"core": CORE_SETTINGS, **{name: known[name].settings for name in chosen}})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    started, info = [], {}
+    try:
+        for name in chosen:
+            print(f"starting {known[name].title}...", file=sys.stderr, flush=True)
+            stand_in = known[name].stand_in(settings[name])
+            started.append(stand_in)
+            info[name] = dict(await stand_in.start())
+        if as_json:
+            print(json.dumps(info), flush=True)
+        else:
+            for name, details in info.items():
+                print(f"{name}: {json.dumps(details)}", flush=True)
+        print("ready; stop with Ctrl-C", file=sys.stderr, flush=True)
+        await stop.wait()
+    finally:
+        for stand_in in reversed(started):
+            await stand_in.stop()
+    return 0
+
+
+def _open_journal(directory: Path | None):
+    from .config import CORE_SETTINGS, Settings
+    from .journal import FILENAME, Journal
+
+    if directory is None:
+        configured = Settings({"core": CORE_SETTINGS}).core["journal_dir"]
+        directory = Path(configured) if configured else Path.cwd() / ".polynb"
+    if not (directory / FILENAME).is_file():
+        print(f"polynb: no journal in {directory}", file=sys.stderr)
+        return None
+    return Journal(directory)
+
+
+def _journal(directory: Path | None, as_json: bool, limit: int | None) -> int:
+    from .tables import format_table, journal_rows
+
+    journal = _open_journal(directory)
+    if journal is None:
+        return 1
+    records = journal.records(limit=limit, newest_first=False)
+    if as_json:
+        for record in records:
+            print(json.dumps(record.as_dict(), default=str))
+    else:
+        print(format_table(journal_rows(records)))
+    return 0
+
+
+def _status(directory: Path | None) -> int:
+    journal = _open_journal(directory)
+    if journal is None:
+        return 1
+    for row in journal.platforms():
+        print(f"{row.platform}: {row.state}" + (f" at {row.address}" if row.address else ""))
+    for payload in journal.payloads():
+        print(f"{payload.platform} {payload.name} v{payload.version}" + (f" {payload.address}" if payload.address else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

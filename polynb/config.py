@@ -1,0 +1,153 @@
+"""Settings from environment variables and an optional ``polynb.yaml``, one section per platform.
+
+Precedence: environment variable, then ``polynb.yaml``, then the default. A secret (token, private key)
+is never read from ``polynb.yaml`` itself: it comes from its environment variable, or from a file named by
+``<ENV>_FILE`` or by the YAML key ``<key>_file``, so that notebooks and journals never hold it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import yaml
+
+MASK = "********"
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used as given."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    env: str | None
+    default: Any = None
+    secret: bool = False
+    cast: Callable[[str], Any] = str
+    help: str = ""
+
+
+CORE_SETTINGS = (
+    Setting("journal_dir", "POLYNB_JOURNAL_DIR", None, help="folder of the journal (default: .polynb beside the notebook)"),
+    Setting("workers", "POLYNB_WORKERS", 4, cast=int, help="worker threads that run payloads"),
+    Setting("drain_timeout", "POLYNB_DRAIN_TIMEOUT", 10.0, cast=float, help="seconds stop waits for executions in flight"),
+    Setting("bind_host", "POLYNB_BIND_HOST", "127.0.0.1", help="address every server polynb starts binds"),
+)
+
+
+def notebook_directory() -> Path:
+    """Where the notebook lives: Jupyter's session path when the kernel has one, else the cwd."""
+    session = os.environ.get("JPY_SESSION_NAME")
+    if session and os.path.isabs(session) and Path(session).parent.is_dir():
+        return Path(session).parent
+    return Path.cwd()
+
+
+def config_path() -> Path | None:
+    named = os.environ.get("POLYNB_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"POLYNB_CONFIG names {named}, which is not a file")
+        return path
+    path = notebook_directory() / "polynb.yaml"
+    return path if path.is_file() else None
+
+
+def _read_yaml(path: Path | None) -> dict:
+    if path is None:
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of sections (core, kgrid, vantiq, ...)")
+    return data
+
+
+class Section(Mapping[str, Any]):
+    """The effective settings of one section, with where each value came from."""
+
+    def __init__(self, name: str, settings: Iterable[Setting], yaml_section: Mapping[str, Any],
+                 environ: Mapping[str, str]) -> None:
+        self.name = name
+        self.settings = {s.key: s for s in settings}
+        self._values: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+        unknown = set(yaml_section) - set(self.settings) - {f"{k}_file" for k in self.settings}
+        if unknown:
+            raise ConfigError(f"polynb.yaml section {name!r} has unknown keys: {', '.join(sorted(unknown))}")
+        for setting in self.settings.values():
+            self._values[setting.key], self.sources[setting.key] = _resolve(name, setting, yaml_section, environ)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def masked(self) -> dict[str, Any]:
+        """Values fit to show: secrets that are set appear as a mask."""
+        return {key: (MASK if self.settings[key].secret and value is not None else value)
+                for key, value in self._values.items()}
+
+
+def _resolve(section: str, setting: Setting, yaml_section: Mapping[str, Any],
+             environ: Mapping[str, str]) -> tuple[Any, str]:
+    if setting.env and setting.env in environ:
+        return _cast(setting, environ[setting.env]), f"env {setting.env}"
+    if setting.secret:
+        if setting.key in yaml_section:
+            raise ConfigError(
+                f"polynb.yaml must not hold the secret {section}.{setting.key}: set {setting.env} "
+                f"or name a file with {setting.key}_file")
+        file_name = (environ.get(f"{setting.env}_FILE") if setting.env else None) or yaml_section.get(f"{setting.key}_file")
+        if file_name:
+            try:
+                return Path(file_name).expanduser().read_text().strip(), f"file {file_name}"
+            except OSError as exc:
+                raise ConfigError(f"cannot read {section}.{setting.key} from {file_name}: {exc}") from exc
+    elif setting.key in yaml_section:
+        value = yaml_section[setting.key]
+        return (_cast(setting, value) if isinstance(value, str) else value), "polynb.yaml"
+    return setting.default, "default"
+
+
+def _cast(setting: Setting, text: str) -> Any:
+    try:
+        return setting.cast(text)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{setting.env or setting.key}={text!r} is not a valid {setting.key}: {exc}") from exc
+
+
+class Settings:
+    """Every section, loaded once from the environment and polynb.yaml."""
+
+    def __init__(self, schema: Mapping[str, Iterable[Setting]], environ: Mapping[str, str] | None = None,
+                 path: Path | None = None) -> None:
+        environ = os.environ if environ is None else environ
+        self.path = path if path is not None else config_path()
+        data = _read_yaml(self.path)
+        unknown = set(data) - set(schema)
+        if unknown:
+            raise ConfigError(f"polynb.yaml has unknown sections: {', '.join(sorted(unknown))}")
+        self.sections = {name: Section(name, settings, data.get(name) or {}, environ)
+                         for name, settings in schema.items()}
+
+    def __getitem__(self, name: str) -> Section:
+        return self.sections[name]
+
+    @property
+    def core(self) -> Section:
+        return self.sections["core"]
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        """Every effective setting, secrets masked, for ``%polynb config``."""
+        return {name: section.masked() for name, section in self.sections.items()}

@@ -1,0 +1,70 @@
+"""Starting a platform's local stand-in for a binding that has no address configured.
+
+The stand-in runs as ``polynb up PLATFORM --json`` in a child process, exactly as a user would start
+it, so a kernel and a terminal get the same stand-in; the binding reads the one JSON line it prints.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from typing import Any, Mapping
+
+from . import progress
+
+
+class LocalStandIn:
+    """A running ``polynb up`` child process and what it reported."""
+
+    def __init__(self, platform: str, process: asyncio.subprocess.Process, info: Mapping[str, Any]) -> None:
+        self.platform = platform
+        self.process = process
+        self.info = info
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        if self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout)
+        except asyncio.TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+
+async def start_local(platform: str, timeout: float = 120.0, env: Mapping[str, str] | None = None) -> LocalStandIn:
+    """Start the platform's stand-in and wait for its JSON line (progress is reported meanwhile)."""
+    progress.report(f"starting the local {platform} stand-in")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "polynb", "up", platform, "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    stderr_lines: list[str] = []
+    stderr_task = asyncio.ensure_future(_follow_stderr(process, stderr_lines))
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), timeout)
+    except asyncio.TimeoutError:
+        process.kill()
+        await process.wait()
+        raise RuntimeError(f"the local {platform} stand-in did not start within {timeout:.0f} s") from None
+    if not line:
+        await process.wait()
+        await stderr_task
+        raise RuntimeError(f"the local {platform} stand-in exited ({process.returncode}): "
+                           + (" ".join(stderr_lines[-5:]) or "no output"))
+    info = json.loads(line)[platform]
+    return LocalStandIn(platform, process, info)
+
+
+async def _follow_stderr(process: asyncio.subprocess.Process, lines: list[str]) -> None:
+    """Keep the child's progress lines flowing to whoever waits, and drain the pipe."""
+    while True:
+        raw = await process.stderr.readline()
+        if not raw:
+            return
+        text = raw.decode(errors="replace").rstrip()
+        lines.append(text)
+        progress.report(text)

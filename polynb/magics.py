@@ -1,0 +1,143 @@
+"""``%polynb`` and what every platform's cell magic shares: argument groups and cell registration.
+
+Magics stay thin: parse, build a :class:`Payload`, hand it to the service, show the status widget.
+Errors a user can fix (bad cell, bad option, unreachable platform) are one clear line, not a traceback.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from typing import Any, Callable, Mapping
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+import polynb
+
+from .config import ConfigError
+from .payload import Payload, PayloadError
+from .tables import format_table, journal_rows
+
+def payload_arguments(magic: Callable) -> Callable:
+    """The options every payload-registering cell magic shares, so they mean the same everywhere."""
+    for decorate in (
+        argument("--isolated", action="store_true",
+                 help="run the payload in a namespace of its own instead of the notebook's globals"),
+        argument("--entry", default=None, help="the function the platform calls (default: the cell's only function)"),
+    ):
+        magic = decorate(magic)
+    return magic
+
+
+def cell_id(shell) -> str | None:
+    """The id JupyterLab sends with the running cell, so the lab panel can jump to it."""
+    kernel = getattr(shell, "kernel", None)
+    try:
+        return kernel.get_parent()["metadata"].get("cellId") if kernel is not None else None
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def register_cell(shell, platform: str, name: str, cell: str, *, entry: str | None = None,
+                  isolated: bool = False, options: Mapping[str, Any] | None = None) -> None:
+    """Run the cell in the notebook, register it as a payload, and show its live status widget."""
+    from .widgets import CellStatus
+
+    source = shell.transform_cell(cell)
+    result = shell.run_cell(source, store_history=False)
+    if not result.success:
+        raise UsageError(f"polynb: the cell failed, so {name!r} was not registered on {platform}")
+    payload = Payload(platform, name, source, entry, dict(options or {}), isolated, cell_id(shell))
+    try:
+        polynb.get_service().register(payload)
+    except (PayloadError, ConfigError, KeyError) as exc:
+        raise UsageError(f"polynb: {exc}") from None
+    except Exception as exc:  # the platform refused or could not be reached: say so in one line
+        raise UsageError(f"polynb: could not register {name!r} on {platform}: {type(exc).__name__}: {exc}") from None
+    polynb.show(("status", platform, name), CellStatus(polynb.get_journal(), platform, name))
+
+
+@magics_class
+class PolynbMagics(Magics):
+    """``%polynb``: the dashboard, the journal, replay, configuration and platform control."""
+
+    @line_magic
+    def polynb(self, line: str = ""):
+        """%polynb [journal|replay ID|config|status|start PLATFORM|stop PLATFORM] -- no argument shows the dashboard"""
+        words = shlex.split(line)
+        command, rest = (words[0], " ".join(shlex.quote(w) for w in words[1:])) if words else ("dashboard", "")
+        handler = getattr(self, f"_do_{command}", None)
+        if handler is None:
+            raise UsageError(f"%polynb: unknown command {command!r}; "
+                             "use journal, replay, config, status, start or stop (or nothing for the dashboard)")
+        return handler(rest)
+
+    def _do_dashboard(self, rest: str):
+        from .widgets import Dashboard
+
+        polynb.show(("dashboard", cell_id(self.shell)), Dashboard(polynb.get_journal()))
+
+    @magic_arguments()
+    @argument("--platform", default=None)
+    @argument("--payload", default=None)
+    @argument("--status", default=None)
+    @argument("--limit", type=int, default=20)
+    def _do_journal(self, rest: str):
+        """%polynb journal [--platform P] [--payload N] [--status S] [--limit N]"""
+        args = parse_argstring(self._do_journal, rest)
+        records = polynb.records(platform=args.platform, payload=args.payload, status=args.status, limit=args.limit)
+        print(format_table(journal_rows(records)))
+
+    @magic_arguments()
+    @argument("record_id", help="an execution id, or a unique prefix of it")
+    def _do_replay(self, rest: str):
+        """%polynb replay ID: run a recorded input against the current payload, here, and show the result."""
+        args = parse_argstring(self._do_replay, rest)
+        try:
+            outcome = polynb.get_service().replay(args.record_id)
+        except KeyError as exc:
+            raise UsageError(f"polynb: {exc.args[0]}") from None
+        record = polynb.get_journal().get(outcome.record_id)
+        if record.stdout:
+            print(record.stdout, end="")
+        if record.stderr:
+            print(record.stderr, end="", file=sys.stderr)
+        for entry in record.logs:
+            print(f"[{entry['level']}] {entry['logger']}: {entry['message']}")
+        if not outcome.ok:
+            print(outcome.traceback, file=sys.stderr)
+            raise UsageError(f"polynb: replay {outcome.record_id[:8]} of {args.record_id} failed: {outcome.error}")
+        return outcome.value
+
+    def _do_config(self, rest: str):
+        """%polynb config: the effective settings, secrets masked."""
+        settings = polynb.get_service().settings
+        print(f"# from {settings.path or 'environment and defaults (no polynb.yaml)'}")
+        print(json.dumps(settings.describe(), indent=2, default=str))
+
+    def _do_status(self, rest: str):
+        print(polynb.serving())
+
+    @magic_arguments()
+    @argument("platform")
+    def _do_start(self, rest: str):
+        """%polynb start PLATFORM: serve what the platform pushes, with no payload of this notebook's."""
+        args = parse_argstring(self._do_start, rest)
+        service = polynb.get_service()
+        try:
+            binding = service.call(service.binding(args.platform), label=f"starting {args.platform}")
+        except KeyError as exc:
+            raise UsageError(f"polynb: {exc.args[0]}") from None
+        status = binding.status()
+        print(f"{args.platform}: {status.state}" + (f" at {status.address}" if status.address else ""))
+
+    @magic_arguments()
+    @argument("platform")
+    def _do_stop(self, rest: str):
+        """%polynb stop PLATFORM"""
+        args = parse_argstring(self._do_stop, rest)
+        service = polynb.get_service()
+        stopped = service.call(service.stop_binding(args.platform), label=f"stopping {args.platform}")
+        print(f"{args.platform}: {'stopped' if stopped else 'was not running'}")

@@ -1,0 +1,100 @@
+"""The interface every platform binding implements, and what describes a platform to the core.
+
+A binding owns one platform's transport and wire format. The service starts it on first need, hands
+it payload versions to register, and runs what it receives through :meth:`Service.execute`, which
+journals the execution and calls back :meth:`Binding.run_payload` on a worker thread.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+
+from ..config import Section, Setting
+
+if TYPE_CHECKING:
+    from ..journal import Record
+    from ..payload import Payload, PayloadVersion
+    from ..service import Service
+
+STOPPED, STARTING, READY, ERROR = "stopped", "starting", "ready", "error"
+
+
+@dataclass(frozen=True)
+class BindingStatus:
+    state: str
+    address: str | None = None
+    detail: str | None = None
+
+
+class Binding(abc.ABC):
+    """One platform, as the kernel-side service sees it."""
+
+    #: platforms whose payloads are called through one function need the cell to name or define it
+    needs_entry: ClassVar[bool] = True
+
+    def __init__(self, service: "Service", settings: Section) -> None:
+        self.service = service
+        self.settings = settings
+
+    @property
+    def platform(self) -> str:
+        return self.settings.name
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Connect to the platform, or start serving it (on the service loop)."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Disconnect; executions in flight have already been drained."""
+
+    @abc.abstractmethod
+    async def register(self, version: "PayloadVersion") -> str | None:
+        """Make a payload version reachable on the platform; return where (URL, subject, ...)."""
+
+    @abc.abstractmethod
+    async def unregister(self, name: str) -> None:
+        """Withdraw a payload from the platform."""
+
+    @abc.abstractmethod
+    def status(self) -> BindingStatus:
+        """Connection state, for widgets and ``polynb status``."""
+
+    @abc.abstractmethod
+    def run_payload(self, version: "PayloadVersion", input: Any, context: Any) -> Any:
+        """Call the payload the platform's way (on a worker thread, output captured)."""
+
+    @classmethod
+    def python_source(cls, payload: "Payload") -> str:
+        """The Python a cell holds for this platform (a binding may strip platform markup)."""
+        return payload.source
+
+    def replay_context(self, record: "Record") -> Any:
+        """The context a recorded execution is replayed with; bindings without one return None."""
+        return None
+
+
+class StandIn(abc.ABC):
+    """A local stand-in of a platform's server side, run by ``polynb up``."""
+
+    @abc.abstractmethod
+    async def start(self) -> Mapping[str, Any]:
+        """Start serving on 127.0.0.1; return what a client needs (URLs, ports, keys)."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Stop serving and release every child process."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What a platform folder contributes: its binding, settings, magics and local stand-in."""
+
+    name: str
+    title: str
+    binding: type[Binding]
+    settings: tuple[Setting, ...] = ()
+    magics: type | None = None
+    stand_in: Callable[[Section], StandIn] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)

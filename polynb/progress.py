@@ -1,0 +1,115 @@
+"""Progress of long waits (starting a platform, installing requirements, following a submission).
+
+Service code reports with :func:`report`; whoever waits for it (a magic on the kernel's main thread,
+the CLI) renders the latest message from its own thread, after a short delay so quick calls stay
+quiet. The notebook sink updates one display in place; the CLI sink writes lines to stderr.
+"""
+from __future__ import annotations
+
+import contextvars
+import sys
+import threading
+import time
+from concurrent.futures import Future, TimeoutError as FutureTimeout
+from typing import Any, Callable
+
+_current: contextvars.ContextVar["Progress | None"] = contextvars.ContextVar("polynb_progress", default=None)
+
+
+class Progress:
+    """The latest message of one long wait; written by the service, read by the waiter."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._lock = threading.Lock()
+        self._message = ""
+        self.changes = 0
+
+    def update(self, message: str) -> None:
+        with self._lock:
+            self._message = message
+            self.changes += 1
+
+    @property
+    def message(self) -> str:
+        with self._lock:
+            return self._message
+
+    def __enter__(self) -> "Progress":
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _current.reset(self._token)
+
+
+def report(message: str) -> None:
+    """Tell whoever waits on the current operation what it is doing now (no-op when nobody waits)."""
+    progress = _current.get()
+    if progress is not None:
+        progress.update(message)
+
+
+class StderrSink:
+    """CLI rendering: one line per new message."""
+
+    def show(self, label: str, message: str) -> None:
+        print(f"{label}: {message}", file=sys.stderr, flush=True)
+
+    def finish(self, label: str, ok: bool) -> None:
+        print(f"{label}: {'done' if ok else 'failed'}", file=sys.stderr, flush=True)
+
+
+class NotebookSink:
+    """Notebook rendering: one output line updated in place."""
+
+    def __init__(self) -> None:
+        self._handle = None
+
+    def show(self, label: str, message: str) -> None:
+        from IPython.display import display
+
+        text = {"text/plain": f"⏳ {label}: {message}"}
+        if self._handle is None:
+            self._handle = display(text, raw=True, display_id=True)
+        else:
+            self._handle.update(text, raw=True)
+
+    def finish(self, label: str, ok: bool) -> None:
+        if self._handle is not None:
+            self._handle.update({"text/plain": f"{'✓' if ok else '✗'} {label}"}, raw=True)
+
+
+def default_sink() -> StderrSink | NotebookSink:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return StderrSink()
+    shell = get_ipython()
+    return NotebookSink() if shell is not None and getattr(shell, "kernel", None) is not None else StderrSink()
+
+
+def wait(future: Future, progress: Progress, timeout: float | None = None, after: float = 0.5,
+         sink: Any = None, clock: Callable[[], float] = time.monotonic) -> Any:
+    """Wait for a future from another thread, showing the progress messages once ``after`` has passed."""
+    sink = sink or default_sink()
+    start = clock()
+    shown = 0
+    while True:
+        try:
+            result = future.result(timeout=0.1)
+        except FutureTimeout:
+            if timeout is not None and clock() - start > timeout:
+                future.cancel()
+                raise TimeoutError(f"{progress.label}: no answer after {timeout:.0f} s") from None
+            if clock() - start >= after and progress.changes != shown:
+                shown = progress.changes
+                sink.show(progress.label, progress.message)
+            continue
+        except BaseException:
+            if shown:
+                sink.finish(progress.label, False)
+            raise
+        if shown:
+            sink.finish(progress.label, True)
+        return result

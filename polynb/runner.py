@@ -1,0 +1,129 @@
+"""Runs payloads on a bounded pool of daemon worker threads, each execution captured and journaled.
+
+The pool's threads are daemons on purpose: ``concurrent.futures`` joins its workers at interpreter
+exit, so one payload stuck in a loop would keep a headless notebook (nbclient, papermill) from ever
+exiting. Stopping drains with a bound instead, in :meth:`polynb.service.Service.stop`.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import queue
+import threading
+import traceback
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import capture
+from .journal import Journal
+
+_MACHINERY = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(asyncio.__file__))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one execution ended, for the binding to answer its platform."""
+
+    record_id: str
+    ok: bool
+    value: Any = None
+    error: str | None = None
+    error_type: str | None = None
+    traceback: str | None = None
+
+
+class WorkerPool:
+    """A fixed number of daemon threads taking work from one queue."""
+
+    def __init__(self, workers: int, name: str = "polynb-exec") -> None:
+        if workers < 1:
+            raise ValueError("a worker pool needs at least one worker")
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
+                         for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, function: Callable[[], Any]) -> Future:
+        future: Future = Future()
+        self._queue.put((future, function))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, function = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(function())
+            except BaseException as exc:  # the future carries it to whoever waits
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        """Let idle workers end; busy ones are daemons and never hold up exit."""
+        for _ in self._threads:
+            self._queue.put(None)
+
+
+def call_payload(function: Callable[..., Any], *args: Any) -> Any:
+    """Call a payload function; a coroutine it returns is run to completion on this thread.
+
+    Bindings call user code through here, so that tracebacks can start at the user's first frame.
+    """
+    result = function(*args)
+    if inspect.isawaitable(result):
+        return asyncio.run(_awaited(result))
+    return result
+
+
+async def _awaited(awaitable) -> Any:
+    return await awaitable
+
+
+def run_recorded(journal: Journal, record_id: str, version: int | None, call: Callable[[], Any],
+                 encode: Callable[[Any], Any] | None) -> Outcome:
+    """Run one execution on this thread: mark it running, capture it, close its record."""
+    journal.started(record_id, version)
+    value = wire = error = error_type = trace = None
+    with capture.capturing() as captured:
+        try:
+            value = call()
+            wire = encode(value) if encode is not None else value
+        except BaseException as exc:  # a payload may raise anything, SystemExit included
+            error, error_type, trace = _describe(exc), type(exc).__name__, payload_traceback(exc)
+    journal.close(record_id, output=value, error=error, traceback=trace, stdout=captured.stdout,
+                  stderr=captured.stderr, logs=captured.logs)
+    if error is not None:
+        return Outcome(record_id, False, error=error, error_type=error_type, traceback=trace)
+    return Outcome(record_id, True, value=wire)
+
+
+def payload_traceback(exc: BaseException) -> str:
+    """The traceback from the user's first frame on: the machinery above it is noise to a user.
+
+    That is the frame after the last :func:`call_payload` (and after asyncio's frames when the payload
+    is a coroutine); an error raised before any payload was called keeps its whole traceback.
+    """
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    calls = [i for i, frame in enumerate(frames) if frame.tb_frame.f_code is call_payload.__code__]
+    start = frames[0] if frames else None
+    if calls:
+        index = calls[-1] + 1
+        while index < len(frames) - 1 and frames[index].tb_frame.f_code.co_filename.startswith(_MACHINERY):
+            index += 1
+        start = frames[min(index, len(frames) - 1)]
+    return "".join(traceback.format_exception(type(exc), exc, start))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,100 @@
+"""``polynb serve NOTEBOOK``: execute a notebook headless in a real kernel and keep its payloads serving.
+
+The notebook runs top to bottom in a kernel whose working folder and session path are the notebook's
+(so its journal is the one beside it, as in JupyterLab). Then this process prints one line per
+registered payload, waits for SIGINT or SIGTERM, asks the kernel's service to drain, and exits 0.
+Several ``polynb serve`` of one notebook share the load through the platforms' own engines.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import KernelManager
+
+
+class CellFailed(RuntimeError):
+    pass
+
+
+def _run(client, code: str, timeout: float, label: str) -> dict:
+    """Execute code in the kernel; the cell's outputs go to stderr, an error raises CellFailed."""
+    def show(message: dict) -> None:
+        kind, content = message["header"]["msg_type"], message["content"]
+        if kind == "stream":
+            sys.stderr.write(content["text"])
+        elif kind == "error":
+            sys.stderr.write("\n".join(content["traceback"]) + "\n")
+        elif kind in ("execute_result", "display_data"):
+            text = content.get("data", {}).get("text/plain")
+            if text:
+                sys.stderr.write(text + "\n")
+
+    reply = client.execute_interactive(code, timeout=timeout, output_hook=show, store_history=False,
+                                       user_expressions={"polynb_serving": "__import__('polynb').serving()"})
+    content = reply["content"]
+    if content["status"] != "ok":
+        raise CellFailed(f"{label} failed: {content.get('ename')}: {content.get('evalue')}")
+    return content
+
+
+def _serving(content: dict) -> dict:
+    value = content.get("user_expressions", {}).get("polynb_serving", {})
+    if value.get("status") != "ok":
+        return {"payloads": [], "platforms": {}}
+    return json.loads(ast.literal_eval(value["data"]["text/plain"]))
+
+
+def serve_notebook(path: Path, kernel_name: str = "python3", cell_timeout: float = 600.0) -> int:
+    path = path.resolve()
+    if not path.is_file():
+        print(f"polynb serve: no notebook at {path}", file=sys.stderr)
+        return 2
+    notebook = nbformat.read(path, as_version=4)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    manager = KernelManager(kernel_name=kernel_name)
+    env = {**os.environ, "JPY_SESSION_NAME": str(path)}
+    manager.start_kernel(cwd=str(path.parent), env=env)
+    client = manager.client()
+    client.start_channels()
+    code = 0
+    try:
+        client.wait_for_ready(timeout=60)
+        content: dict = {}
+        for index, cell in enumerate(notebook.cells):
+            if stop.is_set():
+                break
+            if cell.cell_type == "code" and cell.source.strip():
+                content = _run(client, cell.source, cell_timeout, f"cell {index + 1}")
+        serving = _serving(content)
+        for payload in serving["payloads"]:
+            print(f"serving {payload['platform']} {payload['name']} v{payload['version']} "
+                  f"{payload['address'] or ''}".rstrip(), flush=True)
+        for platform, status in serving["platforms"].items():
+            if not any(p["platform"] == platform for p in serving["payloads"]):
+                print(f"serving {platform} (platform-pushed) {status['address'] or ''}".rstrip(), flush=True)
+        print(f"polynb serve: {path.name} is serving; stop with Ctrl-C or SIGTERM", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            if not manager.is_alive():
+                print("polynb serve: the kernel died", file=sys.stderr)
+                code = 1
+                break
+        if manager.is_alive():
+            print("polynb serve: draining", file=sys.stderr, flush=True)
+            _run(client, "print(f'interrupted: {__import__(\"polynb\").shutdown()}')", 120, "drain")
+    except (CellFailed, RuntimeError, TimeoutError) as exc:
+        print(f"polynb serve: {exc}", file=sys.stderr)
+        code = 1
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=False)
+    return code

@@ -1,0 +1,259 @@
+"""The kernel-side service: one asyncio loop on a named daemon thread that owns the platform bindings.
+
+Bindings receive executions on this loop and hand them to :meth:`Service.execute`, which journals the
+execution before anything runs and runs the payload on the worker pool, so neither the loop nor the
+kernel's main thread ever waits for a payload. Cells reach the service with :meth:`Service.call`
+(blocking, with progress) or ``await`` :meth:`Service.submit`.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Coroutine, TypeVar
+
+from . import capture, platforms, progress
+from .config import CORE_SETTINGS, Settings
+from .journal import FAILED, Journal, default_directory
+from .payload import Payload, PayloadVersion, materialize, resolve_entry
+from .platforms.base import ERROR, STOPPED, Binding, BindingStatus
+from .runner import Outcome, WorkerPool, run_recorded
+
+log = logging.getLogger("polynb")
+T = TypeVar("T")
+
+NOT_FOUND, UNAVAILABLE = "PayloadNotFound", "ServiceStopping"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What registering a cell did."""
+
+    version: PayloadVersion
+    address: str | None
+    changed: bool
+
+
+def load_settings() -> Settings:
+    schema = {"core": CORE_SETTINGS}
+    schema.update({name: platform.settings for name, platform in platforms.available().items()})
+    return Settings(schema)
+
+
+class Service:
+    """Platform bindings, registered payload versions, the worker pool and the journal of one kernel."""
+
+    def __init__(self, settings: Settings | None = None, journal: Journal | None = None,
+                 notebook_ns: dict | None = None) -> None:
+        self.settings = settings if settings is not None else load_settings()
+        core = self.settings.core
+        self.journal = journal if journal is not None else Journal(core["journal_dir"] or default_directory())
+        self.notebook_ns = notebook_ns
+        self.pool = WorkerPool(core["workers"])
+        self._versions: dict[tuple[str, str], PayloadVersion] = {}
+        self._addresses: dict[tuple[str, str], str | None] = {}
+        self._bindings: dict[str, Binding] = {}
+        self._binding_locks: dict[str, asyncio.Lock] = {}
+        self._inflight: set[concurrent.futures.Future] = set()
+        self._accepting = True
+        self.stopped = False
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="polynb-service", daemon=True)
+        capture.install()
+        self._thread.start()
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    # -- reaching the loop from cells ----------------------------------------------------------------
+    def call(self, coro: Coroutine[Any, Any, T], label: str | None = None, timeout: float | None = None) -> T:
+        """Run a coroutine on the service loop and wait for it, showing progress after a moment."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("Service.call would deadlock on the service's own thread; await it instead")
+        tracker = progress.Progress(label or "polynb")
+        future = asyncio.run_coroutine_threadsafe(_tracked(coro, tracker), self.loop)
+        return progress.wait(future, tracker, timeout=timeout)
+
+    async def submit(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await a coroutine that runs on the service loop, from any other event loop (a cell's)."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    # -- bindings --------------------------------------------------------------------------------------
+    async def binding(self, platform: str) -> Binding:
+        """The platform's binding, started on first need."""
+        lock = self._binding_locks.setdefault(platform, asyncio.Lock())
+        async with lock:
+            if platform not in self._bindings:
+                spec = platforms.get(platform)
+                binding = spec.binding(self, self.settings[platform])
+                progress.report(f"starting {spec.title}")
+                try:
+                    await binding.start()
+                except BaseException as exc:
+                    self.journal.platform_state(platform, ERROR, detail=str(exc))
+                    raise
+                self._bindings[platform] = binding
+                self.binding_changed(binding)
+            return self._bindings[platform]
+
+    def binding_changed(self, binding: Binding) -> None:
+        """Bindings call this when their connection state changes; the journal keeps it for the widgets."""
+        status = binding.status()
+        self.journal.platform_state(binding.platform, status.state, status.address, status.detail)
+
+    async def stop_binding(self, platform: str) -> bool:
+        """Stop one platform's binding and forget its payloads; False when it was not running."""
+        binding = self._bindings.pop(platform, None)
+        if binding is None:
+            return False
+        for key in [key for key in self._versions if key[0] == platform]:
+            del self._versions[key]
+            self.journal.payload_unregistered(*key)
+        await binding.stop()
+        self.journal.platform_state(platform, STOPPED)
+        return True
+
+    def statuses(self) -> dict[str, BindingStatus]:
+        return {name: binding.status() for name, binding in self._bindings.items()}
+
+    # -- payloads --------------------------------------------------------------------------------------
+    def prepare(self, payload: Payload) -> tuple[PayloadVersion | None, PayloadVersion | None]:
+        """(current, new): the new version is None when the cell has not changed.
+
+        Runs on the caller's thread: an isolated payload executes its cell here, never on the loop.
+        """
+        binding_class = platforms.get(payload.platform).binding
+        source = binding_class.python_source(payload)
+        payload = resolve_entry(payload, source, binding_class.needs_entry)
+        current = self._versions.get((payload.platform, payload.name))
+        if current is not None and current.payload.digest == payload.digest:
+            return current, None
+        number = max([current.version if current else 0] +
+                     [row.version for row in self.journal.payloads(active_only=False)
+                      if (row.platform, row.name) == (payload.platform, payload.name)]) + 1
+        return current, materialize(payload, source, number, self.notebook_ns)
+
+    async def install(self, version: PayloadVersion) -> str | None:
+        """Register a prepared version with its platform, then make it the one new executions get."""
+        binding = await self.binding(version.platform)
+        progress.report(f"registering {version.name} v{version.version}")
+        address = await binding.register(version)
+        key = (version.platform, version.name)
+        self._versions[key] = version  # one assignment: executions arriving from now on get this version
+        self._addresses[key] = address
+        payload = version.payload
+        self.journal.payload_registered(payload.platform, payload.name, version.version, payload.digest,
+                                        payload.entry, payload.source, dict(payload.options), payload.cell_id,
+                                        address)
+        return address
+
+    def register(self, payload: Payload) -> Registration:
+        """Register a cell's payload (blocking); an unchanged cell is left as it is."""
+        current, new = self.prepare(payload)
+        if new is None:
+            return Registration(current, self._addresses.get((current.platform, current.name)), False)
+        address = self.call(self.install(new), label=f"{payload.platform}: {payload.name}")
+        return Registration(new, address, True)
+
+    async def unregister(self, platform: str, name: str) -> None:
+        if self._versions.pop((platform, name), None) is not None:
+            await self._bindings[platform].unregister(name)
+            self.journal.payload_unregistered(platform, name)
+
+    def current(self, platform: str, name: str) -> PayloadVersion | None:
+        return self._versions.get((platform, name))
+
+    def payloads(self) -> list[PayloadVersion]:
+        return list(self._versions.values())
+
+    def address(self, platform: str, name: str) -> str | None:
+        return self._addresses.get((platform, name))
+
+    # -- executions ------------------------------------------------------------------------------------
+    async def execute(self, platform: str, name: str, input: Any, call: Callable[[PayloadVersion | None], Any],
+                      *, meta: dict | None = None, encode: Callable[[Any], Any] | None = None,
+                      needs_payload: bool = True) -> Outcome:
+        """Journal an execution that just arrived, then run ``call(version)`` on a worker thread.
+
+        ``version`` is the payload version current at arrival (None for platform-pushed code when
+        ``needs_payload`` is False). Refusals (unknown payload, service stopping) are failed records too.
+        """
+        record_id = self.journal.open(platform, name, input, meta)
+        version = self._versions.get((platform, name))
+        refusal = None
+        if not self._accepting:
+            refusal = (UNAVAILABLE, "polynb is stopping and takes no new executions")
+        elif version is None and needs_payload:
+            refusal = (NOT_FOUND, f"no payload named {name!r} is registered on {platform}")
+        if refusal is not None:
+            self.journal.close(record_id, error=refusal[1], status=FAILED)
+            return Outcome(record_id, False, error=refusal[1], error_type=refusal[0])
+        number = version.version if version is not None else None
+        future = self.pool.submit(lambda: run_recorded(self.journal, record_id, number, lambda: call(version), encode))
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+        return await asyncio.wrap_future(future)
+
+    async def execute_payload(self, platform: str, name: str, input: Any, context: Any = None, *,
+                              meta: dict | None = None, encode: Callable[[Any], Any] | None = None) -> Outcome:
+        """Execute a registered payload the way its binding calls it."""
+        binding = self._bindings[platform]
+        return await self.execute(platform, name, input, lambda version: binding.run_payload(version, input, context),
+                                  meta=meta, encode=encode)
+
+    def replay(self, record_id: str) -> Outcome:
+        """Run a recorded input against the current payload, here in the foreground, as a new record."""
+        record = self.journal.get(record_id)
+        if record is None:
+            raise KeyError(f"no execution {record_id!r} in {self.journal.path} (or the prefix is ambiguous)")
+        version = self._versions.get((record.platform, record.payload))
+        binding = self._bindings.get(record.platform)
+        if version is None or binding is None:
+            raise KeyError(f"{record.platform}:{record.payload} is not registered in this kernel; run its cell first")
+        new_id = self.journal.open(record.platform, record.payload, record.input, {"replay_of": record.id})
+        context = binding.replay_context(record)
+        return run_recorded(self.journal, new_id, version.version,
+                            lambda: binding.run_payload(version, record.input, context), None)
+
+    # -- stopping --------------------------------------------------------------------------------------
+    def stop(self, timeout: float | None = None) -> int:
+        """Stop taking executions, drain those in flight (bounded), stop every binding and the loop.
+
+        Returns how many executions were interrupted because they outlived the drain.
+        """
+        if self.stopped:
+            return 0
+        self.stopped = True
+        self._accepting = False
+        drain = self.settings.core["drain_timeout"] if timeout is None else timeout
+        concurrent.futures.wait(list(self._inflight), timeout=drain)
+        interrupted = self.journal.interrupt_open(f"polynb stopped before this execution finished (drained {drain:g} s)")
+        if self.loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(self._stop_bindings(), self.loop).result(timeout=drain + 5)
+            except (concurrent.futures.TimeoutError, Exception) as exc:
+                log.warning("polynb: stopping platform bindings failed: %s", exc)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=5)
+        self.pool.shutdown()
+        capture.uninstall()
+        return interrupted
+
+    async def _stop_bindings(self) -> None:
+        for platform in list(self._bindings):
+            try:
+                await self.stop_binding(platform)
+            except Exception as exc:  # one platform's failure must not keep the others running
+                log.warning("polynb: stopping %s failed: %s", platform, exc)
+
+
+async def _tracked(coro: Awaitable[T], tracker: progress.Progress) -> T:
+    with tracker:
+        return await coro
+
+
+
+__all__ = ["Service", "Registration", "Outcome", "load_settings"]

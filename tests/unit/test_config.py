@@ -1,0 +1,81 @@
+import pytest
+
+from polynb.config import CORE_SETTINGS, MASK, ConfigError, Setting, Settings
+
+SCHEMA = {
+    "core": CORE_SETTINGS,
+    "demo": (Setting("url", "DEMO_URL", "http://default"), Setting("token", "DEMO_TOKEN", None, secret=True),
+             Setting("retries", "DEMO_RETRIES", 3, cast=int)),
+}
+
+
+def write(tmp_path, text):
+    path = tmp_path / "polynb.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_apply_without_env_or_file(tmp_path):
+    settings = Settings(SCHEMA, environ={}, path=None)
+    assert settings["demo"]["url"] == "http://default"
+    assert settings.core["bind_host"] == "127.0.0.1"
+    assert settings["demo"].sources["url"] == "default"
+
+
+def test_the_environment_wins_over_the_file_which_wins_over_defaults(tmp_path):
+    path = write(tmp_path, "demo:\n  url: http://file\n  retries: 5\ncore:\n  workers: 2\n")
+    settings = Settings(SCHEMA, environ={"DEMO_URL": "http://env"}, path=path)
+    assert settings["demo"]["url"] == "http://env"
+    assert settings["demo"]["retries"] == 5
+    assert settings.core["workers"] == 2
+
+
+def test_env_values_are_cast_and_a_bad_one_is_a_clear_error():
+    assert Settings(SCHEMA, environ={"DEMO_RETRIES": "7"}, path=None)["demo"]["retries"] == 7
+    with pytest.raises(ConfigError, match="DEMO_RETRIES='many'"):
+        Settings(SCHEMA, environ={"DEMO_RETRIES": "many"}, path=None)
+
+
+def test_a_secret_in_the_yaml_file_is_refused(tmp_path):
+    path = write(tmp_path, "demo:\n  token: s3cret\n")
+    with pytest.raises(ConfigError, match="must not hold the secret demo.token"):
+        Settings(SCHEMA, environ={}, path=path)
+
+
+def test_a_secret_comes_from_a_file_named_in_env_or_yaml(tmp_path):
+    secret = tmp_path / "token.txt"
+    secret.write_text("from-file\n")
+    assert Settings(SCHEMA, environ={"DEMO_TOKEN_FILE": str(secret)}, path=None)["demo"]["token"] == "from-file"
+    path = write(tmp_path, f"demo:\n  token_file: {secret}\n")
+    assert Settings(SCHEMA, environ={}, path=path)["demo"]["token"] == "from-file"
+
+
+def test_describe_masks_secrets_that_are_set():
+    settings = Settings(SCHEMA, environ={"DEMO_TOKEN": "s3cret"}, path=None)
+    described = settings.describe()
+    assert described["demo"]["token"] == MASK
+    assert "s3cret" not in repr(described)
+    assert Settings(SCHEMA, environ={}, path=None).describe()["demo"]["token"] is None
+
+
+def test_unknown_sections_and_keys_are_named(tmp_path):
+    with pytest.raises(ConfigError, match="unknown sections: nope"):
+        Settings(SCHEMA, environ={}, path=write(tmp_path, "nope: {}\n"))
+    with pytest.raises(ConfigError, match="unknown keys: colour"):
+        Settings(SCHEMA, environ={}, path=write(tmp_path, "demo:\n  colour: red\n"))
+
+
+def test_polynb_config_names_the_file(tmp_path, monkeypatch):
+    path = write(tmp_path, "core:\n  workers: 9\n")
+    monkeypatch.setenv("POLYNB_CONFIG", str(path))
+    assert Settings(SCHEMA, environ={})["core"]["workers"] == 9
+    monkeypatch.setenv("POLYNB_CONFIG", str(tmp_path / "missing.yaml"))
+    with pytest.raises(ConfigError, match="not a file"):
+        Settings(SCHEMA, environ={})
+
+
+def test_a_file_beside_the_notebook_is_found(tmp_path, monkeypatch):
+    write(tmp_path, "core:\n  drain_timeout: 2.5\n")
+    monkeypatch.delenv("POLYNB_CONFIG", raising=False)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "demo.ipynb"))
+    assert Settings(SCHEMA, environ={}).core["drain_timeout"] == 2.5

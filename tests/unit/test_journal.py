@@ -1,0 +1,115 @@
+import sqlite3
+import subprocess
+import sys
+
+from polynb.journal import FAILED, INTERRUPTED, RECEIVED, RUNNING, SUCCEEDED, Journal
+
+
+def test_a_record_exists_as_received_before_the_payload_runs(tmp_path):
+    journal = Journal(tmp_path)
+    record_id = journal.open("fake", "hello", {"x": 1}, {"request": "r1"})
+    record = journal.get(record_id)
+    assert record.status == RECEIVED
+    assert record.input == {"x": 1}
+    assert record.meta == {"request": "r1"}
+    assert record.started_at is None and record.finished_at is None
+
+
+def test_a_record_moves_through_running_to_succeeded_with_what_the_payload_printed(tmp_path):
+    journal = Journal(tmp_path)
+    record_id = journal.open("fake", "hello", 1)
+    journal.started(record_id, 3)
+    assert journal.get(record_id).status == RUNNING
+    journal.close(record_id, output={"y": 2}, stdout="out\n", stderr="err\n",
+                  logs=[{"level": "INFO", "message": "m"}], meta={"extra": True})
+    record = journal.get(record_id)
+    assert (record.status, record.version, record.output) == (SUCCEEDED, 3, {"y": 2})
+    assert (record.stdout, record.stderr) == ("out\n", "err\n")
+    assert record.logs == [{"level": "INFO", "message": "m"}]
+    assert record.duration is not None and record.duration >= 0
+
+
+def test_an_error_closes_a_record_as_failed_with_its_traceback(tmp_path):
+    journal = Journal(tmp_path)
+    record_id = journal.open("fake", "hello", 1)
+    journal.close(record_id, error="ValueError: bad", traceback="Traceback ...")
+    record = journal.get(record_id)
+    assert (record.status, record.error, record.traceback) == (FAILED, "ValueError: bad", "Traceback ...")
+
+
+def test_records_filter_by_platform_payload_and_status_newest_first(tmp_path):
+    journal = Journal(tmp_path)
+    ids = [journal.open(p, n, i) for i, (p, n) in enumerate([("a", "x"), ("a", "y"), ("b", "x"), ("a", "x")])]
+    journal.close(ids[3], error="boom")
+    assert [r.id for r in journal.records(platform="a", payload="x")] == [ids[3], ids[0]]
+    assert [r.id for r in journal.records(status=FAILED)] == [ids[3]]
+    assert [r.seq for r in journal.records(newest_first=False)] == [1, 2, 3, 4]
+    assert len(journal.records(limit=2)) == 2
+    assert journal.counts("a", "x") == {RECEIVED: 1, FAILED: 1}
+
+
+def test_a_unique_id_prefix_finds_its_record(tmp_path):
+    journal = Journal(tmp_path)
+    record_id = journal.open("fake", "hello", 1)
+    assert journal.get(record_id[:6]).id == record_id
+    assert journal.get("zzzz") is None
+
+
+def test_the_journal_file_is_in_wal_mode_so_readers_never_block_the_writer(tmp_path):
+    Journal(tmp_path)
+    mode = sqlite3.connect(tmp_path / "journal.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_records_left_open_by_a_process_that_died_are_interrupted_on_open(tmp_path):
+    code = (f"from polynb.journal import Journal; j = Journal({str(tmp_path)!r}); "
+            "r = j.open('fake', 'hello', 1); j.started(r, 1); print(r)")
+    orphan = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    journal = Journal(tmp_path)
+    assert journal.interrupted_on_open == 1
+    record = journal.get(orphan)
+    assert record.status == INTERRUPTED
+    assert "kernel stopped" in record.error
+
+
+def test_open_records_of_a_live_process_are_left_alone(tmp_path):
+    first = Journal(tmp_path)
+    record_id = first.open("fake", "hello", 1)
+    second = Journal(tmp_path)
+    assert second.interrupted_on_open == 0
+    assert second.get(record_id).status == RECEIVED
+
+
+def test_interrupt_open_marks_only_this_process_records(tmp_path):
+    journal = Journal(tmp_path)
+    open_id = journal.open("fake", "a", 1)
+    done_id = journal.open("fake", "b", 1)
+    journal.close(done_id, output=1)
+    assert journal.interrupt_open("stopping") == 1
+    assert journal.get(open_id).status == INTERRUPTED
+    assert journal.get(done_id).status == SUCCEEDED
+
+
+def test_payload_versions_and_platform_states_are_kept(tmp_path):
+    journal = Journal(tmp_path)
+    journal.payload_registered("fake", "hello", 1, "d1", "hello", "def hello(x): ...", {}, "cell-1", "http://a")
+    journal.payload_registered("fake", "hello", 2, "d2", "hello", "def hello(x): 2", {"k": 1}, "cell-1", "http://a")
+    active = journal.payloads()
+    assert [(p.name, p.version, p.options) for p in active] == [("hello", 2, {"k": 1})]
+    assert len(journal.payloads(active_only=False)) == 2
+    journal.platform_state("fake", "ready", "http://a")
+    assert [(p.platform, p.state, p.address) for p in journal.platforms()] == [("fake", "ready", "http://a")]
+
+
+def test_observers_hear_every_change_and_a_broken_observer_costs_nothing(tmp_path):
+    journal = Journal(tmp_path)
+    heard = []
+    journal.observe(lambda kind, key: 1 / 0)
+    stop = journal.observe(lambda kind, key: heard.append(kind))
+    record_id = journal.open("fake", "hello", 1)
+    journal.close(record_id, output=1)
+    journal.platform_state("fake", "ready")
+    stop()
+    journal.open("fake", "hello", 2)
+    assert heard == ["execution", "execution", "platform"]
+    assert len(journal.records()) == 2

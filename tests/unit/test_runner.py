@@ -1,0 +1,103 @@
+import threading
+
+import pytest
+
+from polynb import capture
+from polynb.journal import FAILED, SUCCEEDED, Journal
+from polynb.runner import WorkerPool, call_payload, run_recorded
+
+
+def test_the_pool_never_runs_more_than_its_workers_at_once():
+    pool = WorkerPool(2)
+    lock, running, peak = threading.Lock(), [0], [0]
+    both_busy, release = threading.Event(), threading.Event()
+
+    def job():
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            if running[0] == 2:
+                both_busy.set()
+        release.wait(5)
+        with lock:
+            running[0] -= 1
+        return True
+
+    futures = [pool.submit(job) for _ in range(6)]
+    assert both_busy.wait(5)
+    assert sum(f.running() for f in futures) == 2
+    release.set()
+    assert all(f.result(5) for f in futures)
+    assert peak[0] == 2
+    pool.shutdown()
+
+
+def test_pool_threads_are_daemons_so_a_stuck_payload_cannot_block_exit():
+    pool = WorkerPool(1, name="polynb-test")
+    started = threading.Event()
+    pool.submit(lambda: (started.set(), threading.Event().wait(60)))
+    assert started.wait(5)
+    workers = [t for t in threading.enumerate() if t.name.startswith("polynb-test")]
+    assert workers and all(t.daemon for t in workers)
+
+
+def test_an_exception_reaches_the_future():
+    pool = WorkerPool(1)
+    with pytest.raises(ZeroDivisionError):
+        pool.submit(lambda: 1 / 0).result(5)
+    pool.shutdown()
+
+
+def test_async_payload_functions_are_run_to_completion():
+    async def double(x):
+        return x * 2
+
+    assert call_payload(double, 4) == 8
+    assert call_payload(lambda x: x + 1, 4) == 5
+
+
+@pytest.fixture
+def journal(tmp_path):
+    return Journal(tmp_path)
+
+
+def test_a_successful_run_closes_its_record_with_output_and_prints(journal):
+    record_id = journal.open("fake", "p", 1)
+    capture.install()
+    try:
+        outcome = run_recorded(journal, record_id, 2, lambda: print("hi") or {"v": 1}, None)
+    finally:
+        capture.uninstall()
+    record = journal.get(record_id)
+    assert outcome.ok and outcome.value == {"v": 1}
+    assert (record.status, record.version, record.output, record.stdout) == (SUCCEEDED, 2, {"v": 1}, "hi\n")
+
+
+def test_a_payload_exception_is_a_failed_record_with_traceback(journal):
+    record_id = journal.open("fake", "p", 1)
+
+    def broken():
+        raise KeyError("missing")
+
+    outcome = run_recorded(journal, record_id, 1, broken, None)
+    record = journal.get(record_id)
+    assert not outcome.ok and outcome.error_type == "KeyError"
+    assert record.status == FAILED and "KeyError" in record.error
+    assert 'raise KeyError("missing")' in record.traceback
+
+
+def test_a_result_that_cannot_be_encoded_fails_the_record_but_keeps_the_output(journal):
+    import json
+
+    record_id = journal.open("fake", "p", 1)
+    outcome = run_recorded(journal, record_id, 1, lambda: {1, 2}, json.dumps)
+    record = journal.get(record_id)
+    assert not outcome.ok and outcome.error_type == "TypeError"
+    assert "not JSON serializable" in record.error
+    assert record.output == [1, 2]
+
+
+def test_system_exit_in_a_payload_is_a_failure_not_an_exit(journal):
+    record_id = journal.open("fake", "p", 1)
+    outcome = run_recorded(journal, record_id, 1, lambda: exec("raise SystemExit(3)"), None)
+    assert not outcome.ok and outcome.error_type == "SystemExit"

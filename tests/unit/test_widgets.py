@@ -1,0 +1,394 @@
+"""The notebook widgets, over a real journal, without a kernel."""
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+
+import ipywidgets
+import pytest
+from IPython import get_ipython
+
+from polynb import widgets as w
+from polynb.journal import FAILED, SUCCEEDED, Journal
+
+
+@pytest.fixture
+def journal(tmp_path):
+    journal = Journal(tmp_path)
+    yield journal
+    journal.close_db()
+
+
+def run(journal, platform="kgrid", payload="hello", input=None, version=2, **result):
+    """One finished execution written through the journal's writer API; returns its id."""
+    record_id = journal.open(platform, payload, input)
+    journal.started(record_id, version)
+    journal.close(record_id, **result)
+    return record_id
+
+
+def register(journal, platform="kgrid", name="hello", version=2, address="http://localhost:8080/hello"):
+    journal.payload_registered(platform, name, version, "digest", "main", "def main(x): return x", {},
+                               "cell-1", address)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+class CountingView:
+    def __init__(self):
+        self.refreshes = 0
+
+    def refresh(self):
+        self.refreshes += 1
+
+
+class BrokenView:
+    def refresh(self):
+        raise RuntimeError("view is broken")
+
+
+@pytest.fixture
+def updater(journal):
+    updater = w.Updater(journal, interval=0.1, clock=FakeClock(), start=False)
+    yield updater
+    updater.close()
+
+
+# -- without a kernel ------------------------------------------------------------------------------
+
+def test_widgets_are_created_and_displayable_without_a_kernel(journal):
+    assert get_ipython() is None
+    status, dashboard = w.CellStatus(journal, "kgrid", "hello"), w.Dashboard(journal)
+    for view, cls in ((status, ipywidgets.HTML), (dashboard, ipywidgets.VBox)):
+        assert isinstance(view.widget, cls)
+        bundle = view._repr_mimebundle_()
+        assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.widget.model_id
+
+
+def test_ipython_display_shows_the_widget(journal, monkeypatch):
+    shown = []
+    monkeypatch.setattr(w, "display", shown.append)
+    status = w.CellStatus(journal, "kgrid", "hello")
+    status._ipython_display_()
+    assert shown == [status.widget]
+
+
+# -- CellStatus ------------------------------------------------------------------------------------
+
+def test_cell_status_shows_counts_last_status_and_error_after_refresh(journal):
+    register(journal)
+    journal.platform_state("kgrid", "ready", "http://localhost:8080")
+    status = w.CellStatus(journal, "kgrid", "hello")
+    assert 'data-executions="0"' in status.widget.value
+    run(journal, output=1)
+    run(journal, output=2)
+    run(journal, error="ValueError: bad input\nmore detail")
+    assert 'data-executions="0"' in status.widget.value  # nothing changes until refresh
+    status.refresh()
+    value = status.widget.value
+    assert 'class="polynb-status"' in value
+    assert 'data-executions="3"' in value
+    assert 'data-succeeded="2"' in value and 'data-failed="1"' in value
+    assert 'data-last-status="failed"' in value
+    assert "3 executions (2 succeeded, 1 failed)" in value
+    assert "ValueError: bad input" in value and "more detail" not in value
+    assert "http://localhost:8080/hello" in value
+    assert 'data-version="2"' in value and "hello v2" in value
+    assert 'data-state="ready"' in value
+
+
+def test_cell_status_keeps_the_last_error_after_a_later_success(journal):
+    run(journal, error="first failure")
+    run(journal, output="ok")
+    value = w.CellStatus(journal, "kgrid", "hello").widget.value
+    assert 'data-last-status="succeeded"' in value
+    assert "first failure" in value
+
+
+def test_cell_status_escapes_and_truncates_the_error(journal):
+    run(journal, error="<script>alert(1)</script> " + "x" * 500)
+    value = w.CellStatus(journal, "kgrid", "hello").widget.value
+    assert "<script>" not in value
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in value
+    assert "x" * 200 not in value and "…" in value
+
+
+def test_cell_status_counts_only_its_own_payload(journal):
+    run(journal, payload="hello")
+    run(journal, payload="other")
+    run(journal, platform="vantiq", payload="hello")
+    assert 'data-executions="1"' in w.CellStatus(journal, "kgrid", "hello").widget.value
+
+
+def test_cell_status_shows_an_unstarted_platform(journal):
+    value = w.CellStatus(journal, "colonyos", "job").widget.value
+    assert "not started" in value and 'data-state=""' in value and 'data-last-status=""' in value
+
+
+# -- Dashboard -------------------------------------------------------------------------------------
+
+def test_dashboard_lists_records_newest_first(journal):
+    ids = [run(journal, input=n, output=n) for n in range(3)]
+    options = w.Dashboard(journal).executions.options
+    assert [value for _, value in options] == ids[::-1]
+    label = options[0][0]
+    assert label.startswith("#3 ") and " kgrid hello v2 succeeded " in label and label.endswith(" ms")
+
+
+def test_dashboard_limits_the_list(journal):
+    ids = [run(journal) for _ in range(5)]
+    assert [value for _, value in w.Dashboard(journal, limit=2).executions.options] == ids[:-3:-1]
+
+
+def test_dashboard_shows_platforms_and_payloads(journal):
+    register(journal)
+    journal.platform_state("kgrid", "ready", "http://localhost:8080", "serving 1 payload")
+    run(journal)
+    run(journal)
+    dashboard = w.Dashboard(journal)
+    assert 'data-state="ready"' in dashboard.platforms_line.value
+    assert "http://localhost:8080" in dashboard.platforms_line.value
+    table = dashboard.payloads_table.value
+    assert 'data-payload="hello"' in table and 'data-executions="2"' in table
+    assert "http://localhost:8080/hello" in table
+    assert "polynb-dashboard" in dashboard.widget._dom_classes
+    assert "polynb-executions" in dashboard.executions._dom_classes
+    assert "polynb-detail" in dashboard.detail._dom_classes
+
+
+def test_dashboard_filters_narrow_the_list(journal):
+    register(journal, "kgrid", "hello")
+    register(journal, "kgrid", "bye")
+    register(journal, "vantiq", "hello")
+    kgrid_ok = run(journal, "kgrid", "hello")
+    kgrid_bad = run(journal, "kgrid", "hello", error="boom")
+    kgrid_bye = run(journal, "kgrid", "bye")
+    vantiq = run(journal, "vantiq", "hello")
+    dashboard = w.Dashboard(journal)
+
+    def listed():
+        return [value for _, value in dashboard.executions.options]
+
+    assert listed() == [vantiq, kgrid_bye, kgrid_bad, kgrid_ok]
+    dashboard.platform_filter.value = "kgrid"
+    assert listed() == [kgrid_bye, kgrid_bad, kgrid_ok]
+    dashboard.payload_filter.value = "hello"
+    assert listed() == [kgrid_bad, kgrid_ok]
+    dashboard.status_filter.value = FAILED
+    assert listed() == [kgrid_bad]
+    dashboard.status_filter.value = w.ALL
+    dashboard.platform_filter.value = w.ALL
+    assert listed() == [vantiq, kgrid_bad, kgrid_ok]
+
+
+def test_filter_choices_follow_the_journal(journal):
+    register(journal, "kgrid", "hello")
+    kgrid = run(journal, "kgrid", "hello")
+    dashboard = w.Dashboard(journal)
+    assert [label for label, _ in dashboard.platform_filter.options] == ["all", "kgrid"]
+    dashboard.platform_filter.value = "kgrid"
+    register(journal, "vantiq", "echo")
+    run(journal, "vantiq", "echo")
+    journal.platform_state("colonyos", "starting")
+    dashboard.refresh()
+    assert dashboard.platform_filter.value == "kgrid"  # new choices keep the chosen one
+    assert [value for _, value in dashboard.executions.options] == [kgrid]
+    dashboard.platform_filter.value = w.ALL
+    assert [v for _, v in dashboard.platform_filter.options] == [w.ALL, "colonyos", "kgrid", "vantiq"]
+    assert [v for _, v in dashboard.payload_filter.options] == [w.ALL, "echo", "hello"]
+    dashboard.platform_filter.value = "vantiq"
+    assert [v for _, v in dashboard.payload_filter.options] == [w.ALL, "echo"]
+    assert [v for _, v in dashboard.status_filter.options] == [w.ALL, "received", "running", SUCCEEDED,
+                                                                FAILED, "interrupted"]
+
+
+def test_filter_resets_to_all_when_its_choice_disappears(journal):
+    register(journal, "kgrid", "hello")
+    register(journal, "vantiq", "echo")
+    dashboard = w.Dashboard(journal)
+    dashboard.payload_filter.value = "echo"
+    dashboard.platform_filter.value = "kgrid"  # kgrid has no "echo"
+    assert dashboard.payload_filter.value == w.ALL
+
+
+def test_selecting_an_execution_shows_its_detail(journal):
+    chosen = journal.open("kgrid", "hello", {"name": "<Ada>"})
+    journal.started(chosen, 2)
+    journal.close(chosen, output={"greeting": "hi", "n": 1}, stdout="printed line\n", stderr="warned",
+                  logs=[{"time": 0.0, "level": "INFO", "logger": "payload", "message": "logged <b>"}],
+                  error="KeyError: 'x'", traceback="Traceback (most recent call last):\n  File <cell>")
+    other = run(journal, input="other input", output="other output")
+    dashboard = w.Dashboard(journal)
+    assert "polynb-record-empty" in dashboard.detail.value
+    dashboard.executions.value = chosen
+    detail = dashboard.detail.value
+    assert dashboard.selected == chosen
+    assert f'data-record-id="{chosen}"' in detail and 'data-status="failed"' in detail
+    assert "&quot;name&quot;: &quot;&lt;Ada&gt;&quot;" in detail
+    assert '{\n  &quot;greeting&quot;: &quot;hi&quot;,\n  &quot;n&quot;: 1\n}' in detail
+    assert "printed line" in detail and "warned" in detail
+    assert "INFO payload: logged &lt;b&gt;" in detail
+    assert "KeyError: &#x27;x&#x27;" in detail
+    assert "Traceback (most recent call last):" in detail and "File &lt;cell&gt;" in detail
+    assert "other output" not in detail
+    dashboard.executions.value = other
+    assert "other output" in dashboard.detail.value and "printed line" not in dashboard.detail.value
+
+
+def test_selection_survives_refresh(journal):
+    first = run(journal, output="first output")
+    dashboard = w.Dashboard(journal)
+    dashboard.executions.value = first
+    run(journal, output="second output")
+    run(journal, output="third output")
+    dashboard.refresh()
+    assert len(dashboard.executions.options) == 3
+    assert dashboard.executions.value == first
+    assert "first output" in dashboard.detail.value
+
+
+def test_selection_of_a_filtered_out_record_keeps_its_detail(journal):
+    chosen = run(journal, output="kept output")
+    dashboard = w.Dashboard(journal)
+    dashboard.executions.value = chosen
+    dashboard.status_filter.value = FAILED
+    assert dashboard.executions.options == () and dashboard.executions.value is None
+    assert "kept output" in dashboard.detail.value
+
+
+def test_show_selects_a_record_by_id_prefix(journal):
+    chosen = run(journal, output="shown output")
+    run(journal, output="newer output")
+    dashboard = w.Dashboard(journal)
+    dashboard.show(chosen[:12])
+    assert dashboard.executions.value == chosen
+    assert "shown output" in dashboard.detail.value
+
+
+def test_show_of_an_unknown_record_raises(journal):
+    with pytest.raises(KeyError):
+        w.Dashboard(journal).show("nosuchid")
+
+
+def test_running_record_is_listed_without_duration_and_updates_on_refresh(journal):
+    record_id = journal.open("kgrid", "hello", 1)
+    journal.started(record_id, 2)
+    dashboard = w.Dashboard(journal)
+    assert dashboard.executions.options[0][0].endswith(" kgrid hello v2 running")
+    journal.close(record_id, output=2)
+    dashboard.refresh()
+    assert " succeeded " in dashboard.executions.options[0][0]
+
+
+# -- Updater ---------------------------------------------------------------------------------------
+
+def test_updater_coalesces_many_changes_into_one_refresh_per_interval(journal, updater):
+    view = CountingView()
+    updater.add(view)
+    for n in range(50):
+        run(journal, input=n)
+    assert updater.step(0.0) is True
+    assert view.refreshes == 1
+    run(journal)
+    assert updater.step(0.05) is False  # too soon after the last refresh
+    assert view.refreshes == 1
+    assert updater.step(0.1) is True
+    assert view.refreshes == 2
+    assert updater.step(10.0) is False  # nothing changed since
+    assert view.refreshes == 2
+
+
+def test_updater_does_not_refresh_without_changes(updater):
+    view = CountingView()
+    updater.add(view)
+    assert updater.step(100.0) is False and view.refreshes == 0
+
+
+def test_updater_reacts_to_payload_and_platform_changes(journal, updater):
+    view = CountingView()
+    updater.add(view)
+    register(journal)
+    assert updater.step(0.0) is True
+    journal.platform_state("kgrid", "ready")
+    assert updater.step(1.0) is True
+    assert view.refreshes == 2
+
+
+def test_updater_keeps_refreshing_other_views_when_one_raises(journal, updater, caplog):
+    before, after = CountingView(), CountingView()
+    broken = BrokenView()
+    for view in (before, broken, after):
+        updater.add(view)
+    run(journal)
+    with caplog.at_level(logging.DEBUG, logger="polynb.widgets"):
+        assert updater.step(0.0) is True
+    assert before.refreshes == 1 and after.refreshes == 1
+    assert [str(r.exc_info[1]) for r in caplog.records
+            if r.levelno == logging.DEBUG and r.exc_info] == ["view is broken"]
+    run(journal)
+    assert updater.step(1.0) is True and after.refreshes == 2
+
+
+def test_updater_forgets_removed_and_dropped_views(journal, updater):
+    removed, kept = CountingView(), CountingView()
+    dropped_refreshes = []
+
+    class Dropped:
+        def refresh(self):
+            dropped_refreshes.append(1)
+
+    updater.add(removed)
+    updater.add(kept)
+    updater.add(Dropped())  # nobody else holds it
+    updater.remove(removed)
+    gc.collect()
+    run(journal)
+    assert updater.step(0.0) is True
+    assert kept.refreshes == 1 and removed.refreshes == 0 and dropped_refreshes == []
+
+
+def test_updater_refreshes_real_views(journal, updater):
+    status, dashboard = w.CellStatus(journal, "kgrid", "hello"), w.Dashboard(journal)
+    updater.add(status)
+    updater.add(dashboard)
+    record_id = run(journal, error="boom")
+    assert updater.step(0.0) is True
+    assert 'data-executions="1"' in status.widget.value
+    assert [value for _, value in dashboard.executions.options] == [record_id]
+
+
+def test_updater_thread_refreshes_views_after_a_change(journal):
+    refreshed = threading.Event()
+
+    class Signalling:
+        def refresh(self):
+            refreshed.set()
+
+    updater = w.Updater(journal)
+    view = Signalling()
+    updater.add(view)
+    try:
+        assert updater.thread.name == "polynb-ui" and updater.thread.daemon
+        run(journal)
+        assert refreshed.wait(timeout=10)
+    finally:
+        updater.close()
+
+
+def test_close_stops_the_thread_and_unsubscribes(journal):
+    updater = w.Updater(journal)
+    view = CountingView()
+    updater.add(view)
+    assert updater.thread.is_alive()
+    updater.close()
+    assert not updater.thread.is_alive()
+    run(journal)
+    assert updater.step(1e9) is False and view.refreshes == 0
+    updater.close()  # closing twice is harmless
