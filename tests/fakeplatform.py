@@ -129,6 +129,6 @@ class FakeMagics(Magics):
 
 platforms.register(Platform(
     name=NAME, title="the fake platform", binding=FakeBinding,
-    settings=(Setting("registry_url", "FAKE_REGISTRY_URL", None),),
+    settings=(Setting("registry_url", "FAKE_REGISTRY_URL", None), Setting("token", "FAKE_TOKEN", None, secret=True)),
     magics=FakeMagics, stand_in=FakeStandIn,
 ))

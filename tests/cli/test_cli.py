@@ -1,0 +1,128 @@
+"""The `polynb` command as users and the platform bindings run it: real processes, real signals."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import nbformat
+import pytest
+
+POLYNB = [sys.executable, "-m", "polynb"]
+
+
+def start(args, cwd=None, env=None):
+    return subprocess.Popen(POLYNB + args, cwd=cwd, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_up_json_prints_one_line_per_start_and_stops_on_sigterm():
+    process = start(["up", "fake", "--json"])
+    try:
+        info = json.loads(process.stdout.readline())
+        assert list(info) == ["fake"]
+        assert httpx.get(f"{info['fake']['url']}/payloads").json() == {"payloads": {}}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert rest == ""
+
+
+def test_up_stops_on_sigint_too():
+    process = start(["up", "--json"])
+    info = json.loads(process.stdout.readline())
+    assert "fake" in info
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def test_up_refuses_a_platform_without_a_stand_in():
+    process = start(["up", "nope"])
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "no local stand-in for nope" in err
+
+
+def test_journal_prints_records_as_a_table_and_as_json(tmp_path):
+    from polynb.journal import Journal
+
+    journal = Journal(tmp_path)
+    ok = journal.open("fake", "hello", {"x": 1})
+    journal.close(ok, output=2)
+    bad = journal.open("fake", "hello", {"x": 0})
+    journal.close(bad, error="ZeroDivisionError: division by zero")
+    table = subprocess.run(POLYNB + ["journal", str(tmp_path)], capture_output=True, text=True, check=True).stdout
+    assert "succeeded" in table and "ZeroDivisionError" in table
+    lines = subprocess.run(POLYNB + ["journal", str(tmp_path), "--json"], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    assert [(r["input"], r["status"], r["output"]) for r in map(json.loads, lines)] == [
+        ({"x": 1}, "succeeded", 2), ({"x": 0}, "failed", None)]
+
+
+def test_journal_of_a_folder_without_one_says_so(tmp_path):
+    result = subprocess.run(POLYNB + ["journal", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "no journal in" in result.stderr
+
+
+def notebook(path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nbformat.write(nb, path)
+    return path
+
+
+def read_serving_lines(process, count):
+    return [process.stdout.readline().strip() for _ in range(count)]
+
+
+def test_serve_runs_a_notebook_headless_serves_its_payloads_and_drains_on_sigterm(tmp_path, registry):
+    path = notebook(tmp_path / "worker.ipynb", "%load_ext polynb",
+                    "greeting = 'hello'",
+                    "%%fake_exec greet\ndef greet(name):\n    print('greeting', name)\n    return f'{greeting} {name}'")
+    process = start(["serve", str(path)], cwd=tmp_path)
+    try:
+        line = read_serving_lines(process, 1)[0]
+        platform, name, version, address = line.split()[1:]
+        assert (platform, name, version) == ("fake", "greet", "v1")
+        assert httpx.post(address, json="ada").json()["output"] == "hello ada"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "draining" in err
+    records = subprocess.run(POLYNB + ["journal", str(tmp_path / ".polynb"), "--json"], capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+    record = json.loads(records[0])
+    assert (record["input"], record["output"], record["stdout"]) == ("ada", "hello ada", "greeting ada\n")
+
+
+def test_serve_of_a_notebook_that_only_starts_a_platform_serves_it(tmp_path, registry):
+    path = notebook(tmp_path / "runtime.ipynb", "%load_ext polynb", "%polynb start fake")
+    process = start(["serve", str(path)], cwd=tmp_path)
+    try:
+        line = read_serving_lines(process, 1)[0]
+        assert line.startswith("serving fake (platform-pushed) http://127.0.0.1:")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    assert process.returncode == 0
+
+
+def test_serve_stops_with_an_error_when_a_cell_fails(tmp_path, registry):
+    path = notebook(tmp_path / "broken.ipynb", "%load_ext polynb", "raise ValueError('cell 2 is broken')")
+    result = subprocess.run(POLYNB + ["serve", str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "cell 2 failed: ValueError: cell 2 is broken" in result.stderr
+
+
+def test_serve_of_a_missing_notebook_is_a_clear_error(tmp_path):
+    result = subprocess.run(POLYNB + ["serve", str(tmp_path / "nope.ipynb")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "no notebook at" in result.stderr
