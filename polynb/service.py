@@ -72,6 +72,7 @@ class Service:
     def call(self, coro: Coroutine[Any, Any, T], label: str | None = None, timeout: float | None = None) -> T:
         """Run a coroutine on the service loop and wait for it, showing progress after a moment."""
         if threading.current_thread() is self._thread:
+            coro.close()
             raise RuntimeError("Service.call would deadlock on the service's own thread; await it instead")
         tracker = progress.Progress(label or "polynb")
         future = asyncio.run_coroutine_threadsafe(_tracked(coro, tracker), self.loop)
@@ -131,10 +132,17 @@ class Service:
         current = self._versions.get((payload.platform, payload.name))
         if current is not None and current.payload.digest == payload.digest:
             return current, None
-        number = max([current.version if current else 0] +
-                     [row.version for row in self.journal.payloads(active_only=False)
-                      if (row.platform, row.name) == (payload.platform, payload.name)]) + 1
+        number = self._version_number(payload, current)
         return current, materialize(payload, source, number, self.notebook_ns)
+
+    def _version_number(self, payload: Payload, current: PayloadVersion | None) -> int:
+        """The number a content has had before in this journal (a kernel restart keeps it), else the next one."""
+        earlier = [row for row in self.journal.payloads(active_only=False)
+                   if (row.platform, row.name) == (payload.platform, payload.name)]
+        for row in reversed(earlier):
+            if row.digest == payload.digest:
+                return row.version
+        return max([current.version if current else 0] + [row.version for row in earlier]) + 1
 
     async def install(self, version: PayloadVersion) -> str | None:
         """Register a prepared version with its platform, then make it the one new executions get."""

@@ -206,3 +206,16 @@ def test_a_local_stand_in_starts_when_no_address_is_configured(tmp_path, monkeyp
     finally:
         service.stop(timeout=1)
     assert child.returncode == 0
+
+
+def test_a_restarted_kernel_gives_an_unchanged_cell_its_old_version_number(tmp_path, registry):
+    source = "def hello(x): return x"
+    numbers = []
+    for contents in ([source, source + " + 1"], [source + " + 1", source]):
+        ns = {}
+        service = Service(journal=Journal(tmp_path / ".polynb"), notebook_ns=ns)
+        try:
+            numbers.append([service.register(cell(ns, text)).version.version for text in contents])
+        finally:
+            service.stop(timeout=1)
+    assert numbers == [[1, 2], [2, 1]]

@@ -88,26 +88,41 @@ def module_file(endpoint: str) -> str:
     return f"src/{re.sub(r'[^A-Za-z0-9_]', '_', endpoint)}.py"
 
 
-def from_cell(ark: Ark, endpoint: str, function: str, source: str, *, requirements: list[str] | None = None,
-              title: str | None = None, description: str = "") -> KnowledgeObject:
-    """The KO a ``%%kgrid_ko`` cell defines: one endpoint whose function lives in the cell's code."""
-    entry = module_file(endpoint)
-    files = {entry: source.encode()}
+@dataclass(frozen=True)
+class CellEndpoint:
+    """One ``%%kgrid_ko`` cell: an endpoint whose function lives in the cell's code."""
+
+    endpoint: str
+    function: str
+    source: str
+    requirements: tuple[str, ...] = ()
+
+
+def from_cells(ark: Ark, cells: list[CellEndpoint], *, title: str | None = None) -> KnowledgeObject:
+    """The KO the cells of one ark define: one payload file per endpoint, requirements merged."""
+    if not cells:
+        raise KoError(f"no cell defines an endpoint of {ark}")
+    requirements = list(dict.fromkeys(r for cell in cells for r in cell.requirements))
+    files = {module_file(cell.endpoint): cell.source.encode() for cell in cells}
     if requirements:
         files[REQUIREMENTS] = ("\n".join(requirements) + "\n").encode()
-    artifacts = [entry] + ([REQUIREMENTS] if requirements else [])
-    node = {"artifact": artifacts, "engine": ENGINE, "entry": entry, "function": function,
-            "checksum": _checksum(files, artifacts)}
-    title = title or f"{ark.name} (a polynb notebook cell)"
+    deployment = {}
+    for cell in cells:
+        artifacts = [module_file(cell.endpoint)] + ([REQUIREMENTS] if requirements else [])
+        deployment[f"/{cell.endpoint}"] = {"post": {
+            "artifact": artifacts, "engine": ENGINE, "entry": module_file(cell.endpoint), "function": cell.function,
+            "checksum": _checksum(files, artifacts)}}
+    title = title or f"{ark.name} (polynb notebook cells)"
+    names = ", ".join(f"/{cell.endpoint} calls {cell.function}()" for cell in cells)
     metadata = {
         "@id": f"{ark.naan}/{ark.name}/v{ark.version}", "@type": "koio:KnowledgeObject", "title": title,
         "identifier": f"ark:/{ark.naan}/{ark.name}/v{ark.version}", "version": f"v{ark.version}",
-        "description": description or f"Endpoint /{endpoint} calls {function}() defined in a notebook cell.",
-        "contributors": "", "keywords": [], "hasServiceSpecification": SERVICE,
-        "hasDeploymentSpecification": DEPLOYMENT, "hasPayload": entry, "@context": [KOIO_CONTEXT],
+        "description": f"Defined in a notebook with polynb: {names}.", "contributors": "", "keywords": [],
+        "hasServiceSpecification": SERVICE, "hasDeploymentSpecification": DEPLOYMENT,
+        "hasPayload": sorted(module_file(cell.endpoint) for cell in cells), "@context": [KOIO_CONTEXT],
     }
-    return KnowledgeObject(ark, metadata, service_spec(ark, title, [endpoint]),
-                           {f"/{endpoint}": {"post": node}}, files)
+    return KnowledgeObject(ark, metadata, service_spec(ark, title, [cell.endpoint for cell in cells]), deployment,
+                           files)
 
 
 def service_spec(ark: Ark, title: str, endpoints: list[str]) -> dict:

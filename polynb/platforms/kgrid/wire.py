@@ -62,9 +62,16 @@ def heartbeat_enabled(interval: int) -> bool:
     return interval >= MIN_HEARTBEAT
 
 
-def http_date(moment: datetime) -> str:
-    """``Sat, 21 Nov 2026 23:16:20 GMT``, the way Flask renders a datetime."""
-    return moment.astimezone(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+def http_date(moment: datetime | str) -> str:
+    """``Sat, 21 Nov 2026 23:16:20 GMT``, the way Flask renders a datetime (a naive one as if UTC).
+
+    A time read back from context.json is already text and stays as it is.
+    """
+    if isinstance(moment, str):
+        return moment
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
 def context_time(moment: datetime) -> str:
@@ -114,14 +121,15 @@ def descriptor(node: Mapping[str, Any], base_url: str, uri: str) -> dict:
 
 def activation_reply(entry: Mapping[str, Any], env_url: str, key: str) -> dict:
     """The 200 (or 503 while processing) body of ``POST /endpoints``."""
-    return {"activated": entry["activated"], "baseUrl": env_url, "id": entry["id"], "status": entry["status"],
+    return {"activated": http_date(entry["activated"]), "baseUrl": env_url, "id": entry["id"], "status": entry["status"],
             "uri": key, "url": entry["url"]}
 
 
 def endpoint_summary(entry: Mapping[str, Any]) -> dict:
     """An endpoint as ``GET /endpoints`` lists it: the context entry without code references."""
-    shown = {key: entry.get(key) for key in ("activated", "checksum", "function_name", "id", "is_processing",
+    shown = {key: entry.get(key) for key in ("checksum", "function_name", "id", "is_processing",
                                              "status", "url")}
+    shown["activated"] = http_date(entry["activated"])
     if shown["url"] is None:
         del shown["url"]
     return shown
