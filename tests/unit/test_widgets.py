@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import gc
 import logging
+import subprocess
+import sys
 import threading
 
 import ipywidgets
 import pytest
-from IPython import get_ipython
 
 from polynb import widgets as w
 from polynb.journal import FAILED, SUCCEEDED, Journal
@@ -63,8 +64,22 @@ def updater(journal):
 
 # -- without a kernel ------------------------------------------------------------------------------
 
-def test_widgets_are_created_and_displayable_without_a_kernel(journal):
-    assert get_ipython() is None
+def test_widgets_are_created_and_displayable_without_a_kernel(tmp_path):
+    """In a fresh interpreter with no IPython shell at all (other tests here start one)."""
+    code = (
+        "import sys, ipywidgets; from IPython import get_ipython; assert get_ipython() is None\n"
+        "from polynb.journal import Journal; from polynb import widgets as w\n"
+        f"journal = Journal({str(tmp_path)!r})\n"
+        "for view, cls in ((w.CellStatus(journal, 'kgrid', 'hello'), ipywidgets.HTML), (w.Dashboard(journal), ipywidgets.VBox)):\n"
+        "    assert isinstance(view.widget, cls)\n"
+        "    bundle = view._repr_mimebundle_()\n"
+        "    assert bundle['application/vnd.jupyter.widget-view+json']['model_id'] == view.widget.model_id\n"
+        "print('ok')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout == "ok\n", result.stderr
+
+
+def test_widgets_render_their_bundle(journal):
     status, dashboard = w.CellStatus(journal, "kgrid", "hello"), w.Dashboard(journal)
     for view, cls in ((status, ipywidgets.HTML), (dashboard, ipywidgets.VBox)):
         assert isinstance(view.widget, cls)

@@ -200,7 +200,7 @@ class KgridRuntime:
             await self.service.execute(PLATFORM, name, text, _raiser(ValueError(
                 f"the input is not JSON ({refusal.body['name']}): {refusal.body['description']}")),
                 meta=meta, needs_payload=False)
-            return refusal.status, json.dumps(refusal.body)
+            return refusal.status, wire.render(refusal.body)
         if entry is not None and self.service.current(PLATFORM, name) is not None and self.notebook_function(name):
             outcome = await self.service.execute_payload(PLATFORM, name, value, meta=meta, encode=wire.result_body)
         else:
@@ -209,7 +209,7 @@ class KgridRuntime:
         if outcome.ok:
             return 200, outcome.value
         description = wire.exception_text(outcome.error, outcome.error_type)
-        return 500, json.dumps(wire.runtime_error(outcome.error_type or "Exception", description))
+        return 500, wire.render(wire.runtime_error(outcome.error_type or "Exception", description))
 
     def _shelf_call(self, key: str, entry: dict | None, value: Any) -> Callable[[Any], Any]:
         if entry is None:
@@ -229,7 +229,7 @@ class KgridRuntime:
     def endpoint(self, uri: str) -> dict:
         key = wire.endpoint_key(uri)
         if key not in self.shelf.context:
-            raise wire.WireError(500, wire.runtime_error("KeyError", str(wire.unknown_endpoint(key))))
+            raise wire.WireError(500, wire.runtime_error("KeyError", repr(key)))
         return wire.endpoint_summary(self.shelf.context[key])
 
 
@@ -247,7 +247,7 @@ class _Handler(tornado.web.RequestHandler):
     def reply(self, status: int, body: Any) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(body if isinstance(body, str) else json.dumps(body))
+        self.finish(body if isinstance(body, str) else wire.render(body))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None))[1]

@@ -181,9 +181,26 @@ def unknown_endpoint(key: str) -> KeyError:
     return KeyError(f"Could not find endpoint {key} in python runtime.")
 
 
+def flask_json(body: Any) -> str:
+    """JSON the way the real runtime's ``jsonify`` writes it: compact, keys sorted, a final newline."""
+    return json.dumps(body, separators=(",", ":"), sort_keys=True, allow_nan=False) + "\n"
+
+
+def werkzeug_json(body: Mapping[str, Any]) -> str:
+    """The real runtime's HTTP error bodies (400, 404, 405): key order kept, spaces after separators."""
+    return json.dumps(dict(body))
+
+
+def render(body: Any) -> str:
+    """The runtime's text for a reply body: werkzeug's shape for its HTTP errors, jsonify's otherwise."""
+    if isinstance(body, Mapping) and body.get("code") in (400, 404, 405):
+        return werkzeug_json(body)
+    return flask_json(body)
+
+
 def result_body(value: Any) -> str:
-    """``{"result": value}``; raises TypeError/ValueError for a value JSON cannot carry."""
-    return json.dumps({"result": value}, allow_nan=False)
+    """``{"result": value}``; raises TypeError/ValueError for a value JSON cannot carry (NaN included)."""
+    return flask_json({"result": value})
 
 
 # -- activator side -----------------------------------------------------------------------------------

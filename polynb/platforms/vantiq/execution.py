@@ -149,6 +149,8 @@ class QueryRun:
         """Answer the query; returns what was answered, raises (after answering) when the query failed."""
         started = time.perf_counter()
         try:
+            if self.address is None:  # the real connector runs it and fails to reply; polynb refuses up front
+                raise wire.no_reply_address(self.source)
             query = wire.parse_query(self.request, defaults=self.defaults)
         except VantiqError as exc:
             self._answer(wire.ERROR, exc.body)

@@ -1,0 +1,203 @@
+"""polynb as a Vantiq Python Execution Connector: the binding the service starts.
+
+It connects one websocket per source (to ``targetServer``, or to the local stand-in it starts when none
+is configured) and turns every query into one journaled execution on the worker pool: pushed code with
+``service.execute``, a ``%%vantiq_exec`` cell with ``service.execute_payload``. Every query is answered,
+with the connector's error shapes when it fails.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import ssl
+from pathlib import Path
+from typing import Any
+
+from ...local import LocalStandIn, start_local
+from ...platforms.base import ERROR, READY, STARTING, STOPPED, Binding, BindingStatus
+from . import wire
+from .connection import CONNECTED, REJECTED, ConnectRejected, SourceConnection
+from .documents import DocumentFetcher
+from .execution import QueryRun, SourceRuntime
+from .serverconfig import ConnectorConfig, resolve
+
+log = logging.getLogger("polynb.vantiq")
+PLATFORM = "vantiq"
+FIRST_CONNECT_WAIT = 15.0
+
+
+class VantiqBinding(Binding):
+    """The sources this kernel serves, and the cells registered as named code on them."""
+
+    needs_entry = False  # a cell is a script the connector execs, not a function it calls
+
+    async def start(self) -> None:
+        self.config: ConnectorConfig = resolve(self.settings, Path.cwd())
+        self.local: LocalStandIn | None = None
+        self.target, self.token = self.config.target_server, self.config.auth_token
+        if not self.target:
+            self.local = await start_local(PLATFORM)
+            self.target, self.token = self.local.info["url"], self.local.info["token"]
+        self.url = wire.websocket_url(self.target)
+        self.rest = wire.rest_base(self.target)
+        self.connections: dict[str, SourceConnection] = {}
+        self.fetchers: dict[str, DocumentFetcher] = {}
+        self.cells: dict[str, tuple[str, Any]] = {}  # payload name -> (source, options)
+        self._queries: set[asyncio.Task] = set()
+        self._probe: asyncio.AbstractServer | None = None
+        try:
+            for source in self.config.sources:
+                await self._connect(source)
+            await self._start_probe()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        for connection in list(getattr(self, "connections", {}).values()):
+            await connection.stop()
+        for fetcher in getattr(self, "fetchers", {}).values():
+            fetcher.close()
+        if getattr(self, "_probe", None) is not None:
+            self._probe.close()
+        if getattr(self, "local", None) is not None:
+            await self.local.stop()
+            self.local = None
+
+    async def register(self, version) -> str:
+        source = version.payload.options.get("source") or self.config.sources[0]
+        if source not in self.connections:
+            await self._connect(source)
+        self.cells[version.name] = (source, version.payload.options)
+        return f"{self.url} source {source} name {version.name}"
+
+    async def unregister(self, name: str) -> None:
+        self.cells.pop(name, None)
+
+    def status(self) -> BindingStatus:
+        connections = getattr(self, "connections", {})
+        if not connections:
+            return BindingStatus(STOPPED)
+        states = {c.state for c in connections.values()}
+        state = READY if states == {CONNECTED} else ERROR if REJECTED in states else STARTING
+        detail = "; ".join(f"{name}: {c.state}" + (f" ({c.detail})" if c.detail else "")
+                           for name, c in connections.items())
+        return BindingStatus(state, self.url, detail)
+
+    def run_payload(self, version, input: Any, context: QueryRun) -> Any:
+        """A name-only query for a registered cell: the cell's code, its options as defaults, its namespace."""
+        if context is None:  # %polynb replay: the recorded query, answered nowhere
+            context = QueryRun(self.config.sources[0], None, input, SourceRuntime(), _discard)
+        options = version.payload.options
+        context.defaults = {key: options[key] for key in ("codeHandlesReturn", "limitReturnTo") if key in options}
+        context.notebook = version.namespace
+        return context.run(version.code, version.name)
+
+    # -- sources ---------------------------------------------------------------------------------------
+    async def _connect(self, source: str) -> None:
+        connection = SourceConnection(
+            source, self.url, self.token, self.config.secret_for(source), send_pings=self.config.send_pings,
+            fail_on_connection_error=self.config.fail_on_connection_error,
+            connect_kwargs=_websocket_options(self.config.connect_kwargs),
+            on_query=self._on_query, on_bad_frame=self._on_bad_frame, on_state=self._on_state)
+        self.connections[source] = connection
+        self.fetchers[source] = DocumentFetcher(self.rest, self.token, _rest_options(self.config.connect_kwargs))
+        connection.start()
+        try:
+            if not await connection.first_handshake(FIRST_CONNECT_WAIT):
+                log.warning("vantiq source %s: not connected yet to %s; still trying", source, self.url)
+        except (ConnectRejected, ConnectionError) as exc:
+            raise ConnectionError(f"Vantiq at {self.url} refused source {source}: {exc}") from None
+
+    def _on_state(self, connection: SourceConnection) -> None:
+        self.service.binding_changed(self)
+
+    def _on_query(self, connection: SourceConnection, address: str | None, request: Any) -> None:
+        task = asyncio.ensure_future(self._serve_query(connection, address, request))
+        self._queries.add(task)
+        task.add_done_callback(self._queries.discard)
+
+    async def _serve_query(self, connection: SourceConnection, address: str | None, request: Any) -> None:
+        run = QueryRun(connection.source, address, request, connection.runtime, connection.send_threadsafe,
+                       fetch_document=self.fetchers[connection.source], reply_timeout=self.config.reply_timeout,
+                       notebook=self.service.notebook_ns)
+        meta = {"source": connection.source, "reply_address": address}
+        cell = self._cell_for(connection.source, request)
+        if not connection.is_open:  # the session ended between the frame and now
+            connection.send_threadsafe(wire.response_frame(address, wire.ERROR, wire.not_open(connection.source).body))
+            return
+        if cell is not None:
+            outcome = await self.service.execute_payload(PLATFORM, cell, request, run, meta=meta)
+        else:
+            outcome = await self.service.execute(PLATFORM, _query_name(request), request, lambda _: run.run(),
+                                                 meta=meta, needs_payload=False)
+        if not outcome.ok and run.answer is None:
+            # refused before it ran (service stopping, payload gone): the server still gets an answer
+            connection.send_threadsafe(wire.response_frame(address, wire.ERROR, {
+                "messageCode": "io.vantiq.pyexecsource.runpython.exception",
+                "messageTemplate": "Executing python code in connector resulted in an exception: {0} :: {1}",
+                "parameters": [outcome.error_type, outcome.error]}))
+
+    def _on_bad_frame(self, connection: SourceConnection, preview: str, reason: str) -> None:
+        """A frame polynb cannot use is logged and journaled as a failed record; the connection stays up."""
+        log.warning("vantiq source %s: ignored a frame (%s): %s", connection.source, reason, preview)
+        error = wire.WireError(f"source {connection.source}: ignored a frame from the server: {reason}")
+
+        def refuse(_version) -> None:
+            raise error
+
+        task = asyncio.ensure_future(self.service.execute(
+            PLATFORM, "(frame)", preview, refuse, meta={"source": connection.source}, needs_payload=False))
+        self._queries.add(task)
+        task.add_done_callback(self._queries.discard)
+
+    def _cell_for(self, source: str, request: Any) -> str | None:
+        """The registered cell a name-only query on this source asks for."""
+        if not isinstance(request, dict) or request.get("code") or request.get("script"):
+            return None
+        name = request.get("name")
+        registered = self.cells.get(name) if isinstance(name, str) else None
+        return name if registered is not None and registered[0] == source else None
+
+    async def _start_probe(self) -> None:
+        """The connector's Kubernetes health probe: a TCP port that accepts and closes."""
+        if not os.environ.get("KUBERNETES_SERVICE_HOST"):
+            return
+
+        async def accept_and_close(reader, writer) -> None:
+            writer.close()
+
+        self._probe = await asyncio.start_server(accept_and_close, self.service.settings.core["bind_host"],
+                                                 self.config.tcp_probe_port)
+
+
+def _query_name(request: Any) -> str:
+    """What the journal calls a pushed query: its name, its script, or ``(code)``."""
+    if isinstance(request, dict):
+        for key in ("name", "script"):
+            if isinstance(request.get(key), str) and request[key]:
+                return request[key]
+    return "(code)"
+
+
+def _websocket_options(kwargs: dict) -> dict:
+    options = {key: value for key, value in kwargs.items() if key != "disableSslVerification"}
+    if kwargs.get("disableSslVerification"):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        options["ssl"] = context
+    return options
+
+
+def _rest_options(kwargs: dict) -> dict:
+    return {"verify": False} if kwargs.get("disableSslVerification") else {}
+
+
+def _discard(frame) -> concurrent.futures.Future:
+    """Where a replayed query's frames go: nowhere (its outcome is in the journal)."""
+    done: concurrent.futures.Future = concurrent.futures.Future()
+    done.set_result(None)
+    return done
