@@ -241,11 +241,11 @@ class Service:
         interrupted = self.journal.interrupt_open(f"polynb stopped before this execution finished (drained {drain:g} s)")
         if self.loop.is_running():
             try:
-                asyncio.run_coroutine_threadsafe(self._stop_bindings(), self.loop).result(timeout=drain + 5)
+                asyncio.run_coroutine_threadsafe(self._stop_bindings(), self.loop).result(timeout=max(drain, 1.0) + 1)
             except (concurrent.futures.TimeoutError, Exception) as exc:
                 log.warning("polynb: stopping platform bindings failed: %s", exc)
             self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=1)
         self.pool.shutdown()
         capture.uninstall()
         return interrupted

@@ -175,7 +175,7 @@ class Activator:
             status, title = wire.adapter_status(reply.status_code)
             return status, wire.activator_error(status, title, f"Remote runtime answered {reply.status_code}: "
                                                 f"{reply.text}", instance)
-        return 200, {"result": wire.unwrap_result(reply.headers.get("Content-Type"), reply.text),
+        return 200, {"result": wire.unwrap_result(reply.text),
                      "info": {"endpoint": state.ko.metadata, "inputs": _as_json(body)}}
 
     async def close(self) -> None:

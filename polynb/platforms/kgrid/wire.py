@@ -13,7 +13,6 @@ from typing import Any, Mapping
 ENGINE = "python"
 RUNTIME_VERSION = "0.1.0"  # the kgrid-python-runtime version polynb is a drop-in for
 APP = "kgrid-python-runtime"
-CACHE_STRATEGIES = ("never", "always", "use_checksum")
 MIN_HEARTBEAT = 5
 PROCESSING = "Processing"
 ACTIVATED = "Activated"
@@ -72,11 +71,6 @@ def http_date(moment: datetime | str) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc)
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
-
-
-def context_time(moment: datetime) -> str:
-    """``YYYY-MM-DD HH:MM:SS.ffffff``, the form context.json stores."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 # -- runtime -> activator -----------------------------------------------------------------------------
@@ -204,7 +198,7 @@ def result_body(value: Any) -> str:
 
 
 # -- activator side -----------------------------------------------------------------------------------
-def unwrap_result(content_type: str | None, text: str) -> Any:
+def unwrap_result(text: str) -> Any:
     """The adapter's reading of a runtime reply: ``result`` if present, else the JSON, else the text."""
     try:
         parsed = json.loads(text)

@@ -157,7 +157,7 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
         self.server, self.source, self.validated = server, None, False
         self.early: list = []  # frames before the source is known, logged under it once it is
 
-    def _log(self, direction: str, text: str) -> None:
+    def _record_frame(self, direction: str, text: str) -> None:
         (self.server.frames[self.source] if self.source is not None else self.early).append([direction, text])
 
     def check_origin(self, origin: str) -> bool:
@@ -165,7 +165,7 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
 
     def send(self, frame: dict | str) -> None:
         text = frame if isinstance(frame, str) else wire.encode(frame)
-        self._log("s2c", text)
+        self._record_frame("s2c", text)
         try:
             self.write_message(text)
         except tornado.websocket.WebSocketClosedError:
@@ -173,7 +173,7 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
 
     def on_message(self, message: str | bytes) -> None:
         text = message.decode() if isinstance(message, bytes) else message
-        self._log("c2s", text)
+        self._record_frame("c2s", text)
         try:
             frame = wire.decode(text)
         except wire.WireError as exc:
