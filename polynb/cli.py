@@ -91,7 +91,7 @@ def _open_journal(directory: Path | None):
     if not (directory / FILENAME).is_file():
         print(f"polynb: no journal in {directory}", file=sys.stderr)
         return None
-    return Journal(directory)
+    return Journal(directory, readonly=True)
 
 
 def _journal(directory: Path | None, as_json: bool, limit: int | None) -> int:

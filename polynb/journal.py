@@ -151,22 +151,32 @@ def _pid_alive(pid: int) -> bool:
 
 
 class Journal:
-    """Thread-safe writer and reader of one journal file."""
+    """Thread-safe writer and reader of one journal file.
 
-    def __init__(self, directory: str | os.PathLike | None = None) -> None:
+    ``readonly`` opens an existing journal for readers that must not change it (the CLI, the lab
+    panel's server extension): no schema creation, no marking of orphans.
+    """
+
+    def __init__(self, directory: str | os.PathLike | None = None, readonly: bool = False) -> None:
         self.directory = Path(directory) if directory is not None else default_directory()
-        self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / FILENAME
         self._lock = threading.RLock()
         self._observers: list[Callable[[str, str], None]] = []
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.interrupted_on_open = 0
+        if readonly:
+            self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                                       isolation_level=None, timeout=30)
+            self._db.row_factory = sqlite3.Row
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
-        self.host = socket.gethostname()
-        self.pid = os.getpid()
         self.interrupted_on_open = self._interrupt_orphans()
 
     # -- observers -------------------------------------------------------------------------------

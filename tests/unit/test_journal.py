@@ -2,6 +2,8 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from polynb.journal import FAILED, INTERRUPTED, RECEIVED, RUNNING, SUCCEEDED, Journal
 
 
@@ -113,3 +115,13 @@ def test_observers_hear_every_change_and_a_broken_observer_costs_nothing(tmp_pat
     journal.open("fake", "hello", 2)
     assert heard == ["execution", "execution", "platform"]
     assert len(journal.records()) == 2
+
+
+def test_a_readonly_journal_reads_and_cannot_write(tmp_path):
+    writer = Journal(tmp_path)
+    record_id = writer.open("fake", "hello", 1)
+    reader = Journal(tmp_path, readonly=True)
+    assert reader.get(record_id).input == 1
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.open("fake", "hello", 2)
+    assert reader.interrupted_on_open == 0
