@@ -16,6 +16,15 @@ _lock = threading.RLock()
 _state: dict[str, Any] = {"shell": None, "service": None, "journal": None, "updater": None, "views": {}}
 
 
+def _jupyter_server_extension_points() -> list[dict]:
+    """jupyter-server finds the REST API of the lab panel here."""
+    return [{"module": "polynb.server_extension"}]
+
+
+def _jupyter_labextension_paths() -> list[dict]:
+    return [{"src": "labextension", "dest": "polynb"}]
+
+
 def load_ipython_extension(ipython) -> None:
     """Register every polynb magic with this IPython shell."""
     from . import platforms

@@ -38,12 +38,23 @@ CORE_SETTINGS = (
 )
 
 
-def notebook_directory() -> Path:
-    """Where the notebook lives: Jupyter's session path when the kernel has one, else the cwd."""
+def notebook_path() -> Path | None:
+    """The notebook this kernel runs, from the session name Jupyter gives its kernels.
+
+    jupyter-server gives an absolute path or one relative to its root; the kernel's working folder is
+    the notebook's folder, so a relative name resolves against it.
+    """
     session = os.environ.get("JPY_SESSION_NAME")
-    if session and os.path.isabs(session) and Path(session).parent.is_dir():
-        return Path(session).parent
-    return Path.cwd()
+    if not session:
+        return None
+    path = Path(session)
+    return path if path.is_absolute() else Path.cwd() / path.name
+
+
+def notebook_directory() -> Path:
+    """Where the notebook lives (the cwd when Jupyter does not say)."""
+    path = notebook_path()
+    return path.parent if path is not None and path.parent.is_dir() else Path.cwd()
 
 
 def config_path() -> Path | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import jsonvalue
-from .config import notebook_directory
+from .config import notebook_directory, notebook_path
 
 RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "received", "running", "succeeded", "failed", "interrupted"
 STATUSES = (RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED)
@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS executions (
     started_at REAL,
     finished_at REAL,
     host TEXT NOT NULL,
-    pid INTEGER NOT NULL
+    pid INTEGER NOT NULL,
+    notebook TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_seq ON executions(seq);
 CREATE INDEX IF NOT EXISTS executions_payload ON executions(platform, payload);
@@ -61,6 +62,7 @@ CREATE TABLE IF NOT EXISTS payloads (
     address TEXT,
     registered_at REAL NOT NULL,
     active INTEGER NOT NULL DEFAULT 1,
+    notebook TEXT,
     PRIMARY KEY (platform, name, version)
 );
 CREATE TABLE IF NOT EXISTS platforms (
@@ -99,6 +101,7 @@ class Record:
     finished_at: float | None
     host: str
     pid: int
+    notebook: str | None
 
     @property
     def duration(self) -> float | None:
@@ -124,6 +127,7 @@ class PayloadRow:
     address: str | None
     registered_at: float
     active: bool
+    notebook: str | None
 
 
 @dataclass
@@ -164,6 +168,8 @@ class Journal:
         self._observers: list[Callable[[str, str], None]] = []
         self.host = socket.gethostname()
         self.pid = os.getpid()
+        notebook = notebook_path()
+        self.notebook = str(notebook) if notebook is not None else None  # the writing kernel's notebook
         self.interrupted_on_open = 0
         if readonly:
             self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
@@ -209,9 +215,9 @@ class Journal:
             seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions").fetchone()[0]
             self._db.execute(
                 "INSERT INTO executions (id, seq, platform, payload, version, status, input, meta,"
-                " received_at, host, pid) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " received_at, host, pid, notebook) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (record_id, seq, platform, payload, version, RECEIVED, jsonvalue.dumps(input),
-                 jsonvalue.dumps(meta or {}), time.time(), self.host, self.pid),
+                 jsonvalue.dumps(meta or {}), time.time(), self.host, self.pid, self.notebook),
             )
         self._notify("execution", record_id)
         return record_id
@@ -280,10 +286,11 @@ class Journal:
 
     def records(self, *, platform: str | None = None, payload: str | None = None,
                 status: str | None = None, since: float | None = None, limit: int | None = 100,
-                newest_first: bool = True) -> list[Record]:
+                newest_first: bool = True, notebook: str | None = None) -> list[Record]:
         """Records matching every given filter."""
         clauses, params = [], []
-        for column, value in (("platform", platform), ("payload", payload), ("status", status)):
+        for column, value in (("platform", platform), ("payload", payload), ("status", status),
+                              ("notebook", notebook)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
@@ -314,9 +321,9 @@ class Journal:
         with self._lock:
             self._db.execute("UPDATE payloads SET active=0 WHERE platform=? AND name=?", (platform, name))
             self._db.execute(
-                "INSERT OR REPLACE INTO payloads VALUES (?,?,?,?,?,?,?,?,?,?,1)",
+                "INSERT OR REPLACE INTO payloads VALUES (?,?,?,?,?,?,?,?,?,?,1,?)",
                 (platform, name, version, digest, entry, source, jsonvalue.dumps(options), cell_id,
-                 address, time.time()),
+                 address, time.time(), self.notebook),
             )
         self._notify("payload", f"{platform}/{name}")
 
@@ -324,10 +331,12 @@ class Journal:
         self._write("UPDATE payloads SET active=0 WHERE platform=? AND name=?", (platform, name))
         self._notify("payload", f"{platform}/{name}")
 
-    def payloads(self, active_only: bool = True) -> list[PayloadRow]:
-        where = "WHERE active=1" if active_only else ""
+    def payloads(self, active_only: bool = True, notebook: str | None = None) -> list[PayloadRow]:
+        clauses = (["active=1"] if active_only else []) + (["notebook=?"] if notebook is not None else [])
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        params = [notebook] if notebook is not None else []
         with self._lock:
-            rows = self._db.execute(f"SELECT * FROM payloads {where} ORDER BY platform, name, version").fetchall()
+            rows = self._db.execute(f"SELECT * FROM payloads {where} ORDER BY platform, name, version", params).fetchall()
         return [PayloadRow(**{**dict(row), "options": jsonvalue.loads(row["options"]),
                               "active": bool(row["active"])}) for row in rows]
 

@@ -125,3 +125,16 @@ def test_a_readonly_journal_reads_and_cannot_write(tmp_path):
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         reader.open("fake", "hello", 2)
     assert reader.interrupted_on_open == 0
+
+
+def test_records_and_payloads_name_the_notebook_of_the_kernel_that_wrote_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("JPY_SESSION_NAME", "/work/a.ipynb")
+    first = Journal(tmp_path)
+    first.open("fake", "hello", 1)
+    first.payload_registered("fake", "hello", 1, "d", "hello", "src", {}, "c1", None)
+    monkeypatch.setenv("JPY_SESSION_NAME", "/work/b.ipynb")
+    second = Journal(tmp_path)
+    second.open("fake", "other", 2)
+    assert [r.payload for r in second.records(notebook="/work/a.ipynb")] == ["hello"]
+    assert [p.name for p in second.payloads(notebook="/work/a.ipynb")] == ["hello"]
+    assert second.payloads(notebook="/work/b.ipynb") == []

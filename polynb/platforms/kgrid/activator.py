@@ -126,7 +126,7 @@ class Activator:
                 state.status, state.url = f"Not activated: no runtime has registered for engine {state.engine}", None
                 return state
             url = wire.strip_slash(runtime["url"])
-            problem = await self._check_runtime(state.engine, url)
+            problem = await self.check_runtime(state.engine, url)
             if problem:
                 state.status, state.url = problem, None
                 return state
@@ -142,7 +142,7 @@ class Activator:
             state.status, state.url = wire.ACTIVATED, wire.execution_url(reply.json(), url)
             return state
 
-    async def _check_runtime(self, engine: str, url: str) -> str | None:
+    async def check_runtime(self, engine: str, url: str) -> str | None:
         try:
             reply = await self.http.get(f"{url}/info")
         except httpx.HTTPError:
@@ -210,7 +210,10 @@ class _Handler(tornado.web.RequestHandler):
 
 
 class _Environments(_Handler):
-    def get(self, engine: str | None = None) -> None:
+    async def get(self, engine: str | None = None) -> None:
+        """Each runtime as its ``/info`` describes it now (the registration, if it does not answer)."""
+        for name in [engine] if engine in self.activator.runtimes else list(self.activator.runtimes):
+            await self.activator.check_runtime(name, wire.strip_slash(self.activator.registrations[name]["url"]))
         if engine is None:
             self.reply(200, list(self.activator.runtimes.values()))
         elif engine in self.activator.runtimes:
@@ -256,7 +259,7 @@ class _Kos(_Handler):
         data = uploads[0]["body"] if uploads else self.request.body
         try:
             ko = kos.from_zip(data, "published")
-        except (kos.KoError, ValueError, OSError) as exc:
+        except kos.KoError as exc:
             return self.fail(400, "Invalid Knowledge Object", str(exc))
         states = self.activator.publish(ko)
         await asyncio.gather(*(self.activator.activate(state) for state in states))

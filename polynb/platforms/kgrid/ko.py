@@ -158,8 +158,11 @@ def load(path: str | Path) -> KnowledgeObject:
 
 
 def from_zip(data: bytes, fallback_location: str) -> KnowledgeObject:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        files = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            files = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+    except zipfile.BadZipFile as exc:
+        raise KoError(f"{fallback_location}: not a KO zip ({exc})") from exc
     tops = {name.split("/", 1)[0] for name in files}
     if METADATA not in files and len(tops) == 1 and all("/" in name for name in files):
         top = tops.pop()

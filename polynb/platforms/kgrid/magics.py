@@ -18,6 +18,13 @@ from . import api
 from .ko import Ark, KoError
 
 
+def _unquote(text: str) -> str:
+    """IPython's magic argument parser keeps the quotes around a quoted value; drop one matching pair."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
 @magics_class
 class KgridMagics(Magics):
     @cell_magic
@@ -48,8 +55,9 @@ class KgridMagics(Magics):
         if not re.fullmatch(r"[A-Za-z0-9_-]+", endpoint):
             raise UsageError(f"%%kgrid_ko: endpoint {endpoint!r} must be letters, digits, '_' or '-'")
         register_cell(self.shell, "kgrid", f"{ark}/{endpoint}", cell, entry=function, isolated=args.isolated,
-                      options={"ark": str(ark), "endpoint": endpoint, "requirements": args.requirements.split(),
-                               "title": args.title})
+                      options={"ark": str(ark), "endpoint": endpoint,
+                               "requirements": _unquote(args.requirements).split(),
+                               "title": _unquote(args.title) if args.title else None})
 
     @line_magic
     def kgrid_call(self, line: str):

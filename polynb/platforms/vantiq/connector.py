@@ -12,15 +12,18 @@ import concurrent.futures
 import logging
 import os
 import ssl
+import textwrap
+from types import CodeType
 from pathlib import Path
 from typing import Any
 
 from ...local import LocalStandIn, start_local
+from ...payload import PayloadError
 from ...platforms.base import ERROR, READY, STARTING, STOPPED, Binding, BindingStatus
 from . import wire
 from .connection import CONNECTED, REJECTED, ConnectRejected, SourceConnection
 from .documents import DocumentFetcher
-from .execution import QueryRun, SourceRuntime
+from .execution import QueryRun, SourceRuntime, cached_file
 from .serverconfig import ConnectorConfig, resolve
 
 log = logging.getLogger("polynb.vantiq")
@@ -46,6 +49,7 @@ class VantiqBinding(Binding):
         self.fetchers: dict[str, DocumentFetcher] = {}
         self.cells: dict[str, tuple[str, Any]] = {}  # payload name -> (source, options)
         self._queries: set[asyncio.Task] = set()
+        self._compiled: dict[str, CodeType] = {}  # cell code by payload digest, compiled as the connector names it
         self._probe: asyncio.AbstractServer | None = None
         try:
             for source in self.config.sources:
@@ -56,6 +60,8 @@ class VantiqBinding(Binding):
             raise
 
     async def stop(self) -> None:
+        for task in list(getattr(self, "_queries", ())):
+            task.cancel()  # answers still waiting for a connection that will not come back
         for connection in list(getattr(self, "connections", {}).values()):
             await connection.stop()
         for fetcher in getattr(self, "fetchers", {}).values():
@@ -66,11 +72,19 @@ class VantiqBinding(Binding):
             await self.local.stop()
             self.local = None
 
+    @classmethod
+    def python_source(cls, payload) -> str:
+        """The cell, checked, inside ``if True:``: it is one script per query, so the core must not take
+        its functions for an entry point to call (the core infers one even when none is needed)."""
+        cell_code(payload)
+        return "if True:\n" + textwrap.indent(payload.source, "    ") + "\n    pass\n"
+
     async def register(self, version) -> str:
         source = version.payload.options.get("source") or self.config.sources[0]
         if source not in self.connections:
             await self._connect(source)
         self.cells[version.name] = (source, version.payload.options)
+        self._compiled[version.payload.digest] = cell_code(version.payload)
         return f"{self.url} source {source} name {version.name}"
 
     async def unregister(self, name: str) -> None:
@@ -93,7 +107,8 @@ class VantiqBinding(Binding):
         options = version.payload.options
         context.defaults = {key: options[key] for key in ("codeHandlesReturn", "limitReturnTo") if key in options}
         context.notebook = version.namespace
-        return context.run(version.code, version.name)
+        code = self._compiled.get(version.payload.digest) or cell_code(version.payload)
+        return context.run(code, version.name)
 
     # -- sources ---------------------------------------------------------------------------------------
     async def _connect(self, source: str) -> None:
@@ -126,19 +141,25 @@ class VantiqBinding(Binding):
         meta = {"source": connection.source, "reply_address": address}
         cell = self._cell_for(connection.source, request)
         if not connection.is_open:  # the session ended between the frame and now
-            connection.send_threadsafe(wire.response_frame(address, wire.ERROR, wire.not_open(connection.source).body))
+            await connection.send_text(wire.encode(wire.response_frame(address, wire.ERROR,
+                                                                      wire.not_open(connection.source).body)))
             return
         if cell is not None:
-            outcome = await self.service.execute_payload(PLATFORM, cell, request, run, meta=meta)
+            outcome = await self.service.execute_payload(PLATFORM, cell, request, run, meta=meta,
+                                                         encode=run.encoded_answer)
         else:
             outcome = await self.service.execute(PLATFORM, _query_name(request), request, lambda _: run.run(),
-                                                 meta=meta, needs_payload=False)
-        if not outcome.ok and run.answer is None:
+                                                 meta=meta, encode=run.encoded_answer, needs_payload=False)
+        if outcome.ok and outcome.value is not None:
+            await connection.send_text(outcome.value)
+        elif run.answer is not None:
+            await connection.send_text(wire.encode(run.answer))
+        elif not outcome.ok:
             # refused before it ran (service stopping, payload gone): the server still gets an answer
-            connection.send_threadsafe(wire.response_frame(address, wire.ERROR, {
+            await connection.send_text(wire.encode(wire.response_frame(address, wire.ERROR, {
                 "messageCode": "io.vantiq.pyexecsource.runpython.exception",
                 "messageTemplate": "Executing python code in connector resulted in an exception: {0} :: {1}",
-                "parameters": [outcome.error_type, outcome.error]}))
+                "parameters": [outcome.error_type, outcome.error]})))
 
     def _on_bad_frame(self, connection: SourceConnection, preview: str, reason: str) -> None:
         """A frame polynb cannot use is logged and journaled as a failed record; the connection stays up."""
@@ -171,6 +192,14 @@ class VantiqBinding(Binding):
 
         self._probe = await asyncio.start_server(accept_and_close, self.service.settings.core["bind_host"],
                                                  self.config.tcp_probe_port)
+
+
+def cell_code(payload) -> CodeType:
+    """A cell compiled under the name the connector gives cached code (``NAME.py``), so tracebacks read well."""
+    try:
+        return compile(payload.source, cached_file(payload.name), "exec")
+    except SyntaxError as exc:
+        raise PayloadError(f"the cell {payload.name!r} is not valid Python: {exc}") from None
 
 
 def _query_name(request: Any) -> str:

@@ -143,7 +143,7 @@ class QueryRun:
     reply_timeout: float = 30.0
     notebook: Mapping[str, Any] | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
-    answer: dict | None = None  # the final frame polynb sent on the code's behalf, if any
+    answer: dict | None = None  # the final frame polynb answers on the code's behalf, if any
 
     def run(self, cell: CodeType | None = None, cell_name: str | None = None) -> Any:
         """Answer the query; returns what was answered, raises (after answering) when the query failed."""
@@ -156,7 +156,7 @@ class QueryRun:
             self._answer(wire.ERROR, exc.body)
             raise
         if cell is not None and not (query.code or query.script):
-            code, file, using_cached, new_entry, compile_time = cell, _cached_file(cell_name or query.name), True, False, None
+            code, file, using_cached, new_entry, compile_time = cell, cached_file(cell_name or query.name), True, False, None
         else:
             code, file, using_cached, new_entry, compile_time = self._code_for(query)
         connection = UserConnection(self.source, self.send)
@@ -179,12 +179,12 @@ class QueryRun:
                 error = wire.no_cache(query.name)
                 self._answer(wire.ERROR, error.body)
                 raise error
-            return entry.code, _cached_file(query.name), True, False, None
+            return entry.code, cached_file(query.name), True, False, None
         signature = hashlib.sha256(query.code.encode()).hexdigest()
         if query.cache_code:
             entry = cache.get(query.name)
             if entry is not None and entry.signature == signature:
-                return entry.code, _cached_file(query.name), True, False, None
+                return entry.code, cached_file(query.name), True, False, None
             cache.discard(query.name)
         filename = f"code-for-source-{self.source}-{uuid.uuid4()}"
         code, compile_time = self._compile(query.code, filename)
@@ -250,8 +250,8 @@ class QueryRun:
                 compile_time=timing.compile_time, execution_time=execution_time,
                 total_time=time.perf_counter() - timing.started, cache_size=len(self.runtime.cache),
                 capacity=self.runtime.cache.capacity)
-        self._answer(wire.DONE, body)
         await _settle(self.reply_timeout)  # tasks the code started still run, as on the connector's loop
+        self._answer(wire.DONE, body)
         return body
 
     def _exec(self, code: CodeType, namespace: dict) -> None:
@@ -286,8 +286,12 @@ class QueryRun:
 
     # -- answering -------------------------------------------------------------------------------------
     def _answer(self, status: int, body: Any) -> None:
+        """Decide polynb's answer; the binding sends it once the journal record is closed."""
         self.answer = wire.response_frame(self.address, status, body)
-        self.send(self.answer)
+
+    def encoded_answer(self, _result: Any = None) -> str | None:
+        """The answer as text, made on the worker thread (a 10 MB result never stalls the service loop)."""
+        return wire.encode(self.answer) if self.answer is not None else None
 
     def _answer_exception(self, code: str, template: str, exc: BaseException) -> None:
         self._answer(wire.ERROR, {"messageCode": code, "messageTemplate": template,
@@ -316,7 +320,7 @@ async def _settle(timeout: float) -> tuple[bool, list[BaseException]]:
         failures.extend(task.exception() for task in done if not task.cancelled() and task.exception())
 
 
-def _cached_file(name: str) -> str:
+def cached_file(name: str) -> str:
     """``__file__`` of cached code: the name, with ``.py`` added unless it has it."""
     return name if name.endswith(".py") else f"{name}.py"
 

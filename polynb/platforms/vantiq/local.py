@@ -227,6 +227,7 @@ class _Api(tornado.web.RequestHandler):
 
     def fail(self, status: int, code: str, message: str, params: list | None = None) -> None:
         self.set_status(status)
+        self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(vantiq_error(code, message, params)))
 
     def body(self) -> Any:

@@ -1,0 +1,109 @@
+"""jupyter-server extension: a read-only REST API over the journals of the running kernels' notebooks.
+
+The JupyterLab panel polls it. It reads the SQLite journals directly (WAL lets it read while kernels
+write) and never talks to a kernel, so a busy kernel never stalls the panel. Every handler is
+authenticated like the rest of jupyter-server.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+from .journal import FILENAME, Journal, Record
+
+DEFAULT_LIMIT = 50
+SUMMARY_FIELDS = ("id", "seq", "platform", "payload", "version", "status", "error", "received_at",
+                  "started_at", "finished_at")
+
+
+def summary(record: Record) -> dict[str, Any]:
+    """What the panel's list shows of one execution."""
+    return {**{name: getattr(record, name) for name in SUMMARY_FIELDS}, "duration": record.duration}
+
+
+class JournalIndex:
+    """Finds the journal of each running notebook session, as the kernels' own config would."""
+
+    def __init__(self, serverapp) -> None:
+        self.serverapp = serverapp
+        self.root = Path(serverapp.root_dir).resolve()
+
+    def journal_directory(self, notebook: Path) -> Path:
+        configured = os.environ.get("POLYNB_JOURNAL_DIR")
+        return Path(configured) if configured else notebook.parent / ".polynb"
+
+    async def sessions(self) -> list[dict[str, Any]]:
+        found = []
+        for session in await self.serverapp.session_manager.list_sessions():
+            notebook = (self.root / session["path"]).resolve()
+            directory = self.journal_directory(notebook)
+            found.append({"notebook": session["path"], "absolute": str(notebook),
+                          "kernel": (session.get("kernel") or {}).get("id"), "directory": directory,
+                          "exists": (directory / FILENAME).is_file()})
+        return found
+
+
+class _Base(APIHandler):
+    @property
+    def index(self) -> JournalIndex:
+        return self.settings["polynb_index"]
+
+
+class JournalsHandler(_Base):
+    """GET /polynb/api/journals: every running notebook with its platforms, payloads and latest executions."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        limit = int(self.get_argument("limit", str(DEFAULT_LIMIT)))
+        filters = {key: self.get_argument(key, None) or None for key in ("platform", "payload", "status")}
+        journals = []
+        for session in await self.index.sessions():
+            entry = {"notebook": session["notebook"], "kernel": session["kernel"],
+                     "journal": str(session["directory"]), "platforms": [], "payloads": [], "executions": []}
+            if session["exists"]:
+                journal = Journal(session["directory"], readonly=True)
+                try:
+                    mine = session["absolute"]
+                    entry["platforms"] = [vars(row) for row in journal.platforms()]
+                    entry["payloads"] = [vars(row) for row in journal.payloads(notebook=mine)]
+                    entry["executions"] = [summary(r) for r in journal.records(limit=limit, notebook=mine, **filters)]
+                finally:
+                    journal.close_db()
+            journals.append(entry)
+        self.finish({"journals": journals})
+
+
+class ExecutionHandler(_Base):
+    """GET /polynb/api/executions/ID: one execution in full, from whichever running notebook's journal has it."""
+
+    @tornado.web.authenticated
+    async def get(self, record_id: str) -> None:
+        seen = set()
+        for session in await self.index.sessions():
+            if not session["exists"] or session["directory"] in seen:
+                continue
+            seen.add(session["directory"])
+            journal = Journal(session["directory"], readonly=True)
+            try:
+                record = journal.get(record_id)
+            finally:
+                journal.close_db()
+            if record is not None:
+                self.finish({**record.as_dict(), "notebook": session["notebook"]})
+                return
+        raise tornado.web.HTTPError(404, f"no execution {record_id} in the journals of the running notebooks")
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    web_app = serverapp.web_app
+    base = url_path_join(web_app.settings["base_url"], "polynb", "api")
+    web_app.settings["polynb_index"] = JournalIndex(serverapp)
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, "journals"), JournalsHandler),
+        (url_path_join(base, "executions", r"(\w+)"), ExecutionHandler),
+    ])

@@ -1,0 +1,68 @@
+"""A real Jupyter server (or JupyterLab) on a free 127.0.0.1 port, for the lab tests."""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class JupyterServer:
+    def __init__(self, root: Path, app: str = "jupyter_server", extra: list[str] | None = None) -> None:
+        self.root = root
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}"
+        runtime = root.parent / f"runtime-{self.port}"
+        runtime.mkdir(exist_ok=True)
+        self.runtime = runtime
+        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", app, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+             f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}", *(extra or [])],
+            env=env, stdout=subprocess.DEVNULL, stderr=open(root.parent / f"server-{self.port}.log", "w"))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/status", headers=self.headers).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the Jupyter server exited with {self.process.returncode}")
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("the Jupyter server did not answer within 120 s")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+    def get(self, path: str, **kw) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", headers=self.headers, timeout=30, **kw)
+
+    def post(self, path: str, body: dict) -> httpx.Response:
+        return httpx.post(f"{self.url}{path}", headers=self.headers, json=body, timeout=60)
+
+    def connection_file(self, kernel_id: str) -> Path:
+        return self.runtime / f"kernel-{kernel_id}.json"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,68 @@
+"""The REST API under /polynb/api/ on a real Jupyter server, reading the journal of a real kernel session."""
+from __future__ import annotations
+
+import ast
+
+import httpx
+import nbformat
+import pytest
+from jupyter_client import BlockingKernelClient
+from jupyter_server_helpers import JupyterServer
+
+
+@pytest.fixture
+def server(tmp_path, registry):
+    root = tmp_path / "root"
+    (root / "work").mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), root / "work" / "demo.ipynb")
+    running = JupyterServer(root)
+    yield running
+    running.stop()
+
+
+def run(client: BlockingKernelClient, code: str):
+    reply = client.execute_interactive(code, timeout=60, user_expressions={"v": "_polynb_value"})
+    assert reply["content"]["status"] == "ok", reply["content"]
+    value = reply["content"]["user_expressions"]["v"]
+    return ast.literal_eval(value["data"]["text/plain"]) if value["status"] == "ok" else None
+
+
+def test_the_api_lists_a_running_notebook_with_its_payloads_and_executions(server):
+    session = server.post("/api/sessions", {"path": "work/demo.ipynb", "type": "notebook",
+                                            "kernel": {"name": "python3"}}).json()
+    client = BlockingKernelClient(connection_file=str(server.connection_file(session["kernel"]["id"])))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        run(client, "%load_ext polynb\nimport polynb")
+        run(client, "%%fake_exec hello\ndef hello(x):\n    print('hi', x)\n    return 100 // x")
+        address = run(client, "_polynb_value = polynb.get_service().address('fake', 'hello')")
+        assert httpx.post(address, json=4).json()["output"] == 25
+        assert httpx.post(address, json=0).status_code == 500
+    finally:
+        client.stop_channels()
+
+    journals = server.get("/polynb/api/journals").json()["journals"]
+    assert len(journals) == 1
+    journal = journals[0]
+    assert journal["notebook"] == "work/demo.ipynb"
+    assert journal["kernel"] == session["kernel"]["id"]
+    assert [(p["platform"], p["state"]) for p in journal["platforms"]] == [("fake", "ready")]
+    assert [(p["name"], p["version"]) for p in journal["payloads"]] == [("hello", 1)]
+    assert [(e["status"], e["payload"]) for e in journal["executions"]] == [("failed", "hello"), ("succeeded", "hello")]
+
+    failed = server.get("/polynb/api/journals", params={"status": "failed"}).json()["journals"][0]["executions"]
+    assert len(failed) == 1
+    detail = server.get(f"/polynb/api/executions/{failed[0]['id']}").json()
+    assert detail["input"] == 0 and "ZeroDivisionError" in detail["traceback"] and detail["stdout"] == "hi 0\n"
+    assert detail["notebook"] == "work/demo.ipynb"
+
+
+def test_an_unknown_execution_is_a_404(server):
+    assert server.get("/polynb/api/executions/feedbeef").status_code == 404
+
+
+def test_nothing_is_served_without_the_token(server):
+    assert httpx.get(f"{server.url}/polynb/api/journals").status_code == 403
+    assert httpx.get(f"{server.url}/polynb/api/journals", params={"token": server.token}).status_code == 200
