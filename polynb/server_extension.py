@@ -70,7 +70,8 @@ class JournalsHandler(_Base):
                 try:
                     mine = session["absolute"]
                     entry["platforms"] = [vars(row) for row in journal.platforms()]
-                    entry["payloads"] = [vars(row) for row in journal.payloads(notebook=mine)]
+                    entry["payloads"] = [{**vars(row), "executions": sum(journal.counts(row.platform, row.name).values())}
+                                         for row in journal.payloads(notebook=mine)]
                     entry["executions"] = [summary(r) for r in journal.records(limit=limit, notebook=mine, **filters)]
                 finally:
                     journal.close_db()

@@ -49,7 +49,7 @@ def test_the_api_lists_a_running_notebook_with_its_payloads_and_executions(serve
     assert journal["notebook"] == "work/demo.ipynb"
     assert journal["kernel"] == session["kernel"]["id"]
     assert [(p["platform"], p["state"]) for p in journal["platforms"]] == [("fake", "ready")]
-    assert [(p["name"], p["version"]) for p in journal["payloads"]] == [("hello", 1)]
+    assert [(p["name"], p["version"], p["executions"]) for p in journal["payloads"]] == [("hello", 1, 2)]
     assert [(e["status"], e["payload"]) for e in journal["executions"]] == [("failed", "hello"), ("succeeded", "hello")]
 
     failed = server.get("/polynb/api/journals", params={"status": "failed"}).json()["journals"][0]["executions"]
