@@ -3,23 +3,36 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.polynb-installed
+LAB_BUILT := polynb/labextension/package.json
+LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json
 export NODE_EXTRA_CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup demo test clean
+.PHONY: setup chromium demo test clean
 
+# pip builds the lab extension too (hatch-jupyter-builder runs jlpm); `develop` links it for JupyterLab.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/jupyter labextension develop --overwrite .
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(LAB_BUILT): $(STAMP) $(LAB_SOURCES)
+	cd labextension && jlpm install && jlpm run build:prod
+	touch $(LAB_BUILT)
+
+setup: $(STAMP) $(LAB_BUILT)
 
 demo: setup
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --notebook-dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-test: setup
+# The browser test drives Debian's Chromium (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: setup chromium
 	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -q
 
 clean:
-	rm -rf $(VENV) .polynb notebooks/.polynb
+	rm -rf $(VENV) .peers .polynb notebooks/.polynb polynb/labextension labextension/node_modules labextension/lib

@@ -95,7 +95,7 @@ class ExecutionHandler(_Base):
             finally:
                 journal.close_db()
             if record is not None:
-                self.finish({**record.as_dict(), "notebook": session["notebook"]})
+                self.finish({**record.as_dict(), "duration": record.duration, "notebook": session["notebook"]})
                 return
         raise tornado.web.HTTPError(404, f"no execution {record_id} in the journals of the running notebooks")
 

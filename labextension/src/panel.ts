@@ -16,6 +16,7 @@ interface INotebookLike {
   };
 }
 const STATUSES = ['received', 'running', 'succeeded', 'failed', 'interrupted'];
+const ALL: Record<keyof IFilters, string> = { platform: 'all platforms', payload: 'all payloads', status: 'all statuses' };
 
 /**
  * The side panel: per running notebook, its platforms, its payloads (click to reach the defining cell)
@@ -79,7 +80,7 @@ export class PolynbPanel extends Widget {
   private select(key: keyof IFilters, choices: string[]): HTMLSelectElement {
     const select = el('select', `polynb-panel-filter-${key}`) as HTMLSelectElement;
     for (const choice of ['', ...choices.sort()]) {
-      const option = el('option', '', choice || `all ${key}s`) as HTMLOptionElement;
+      const option = el('option', '', choice || ALL[key]) as HTMLOptionElement;
       option.value = choice;
       option.selected = choice === this.filters[key];
       select.append(option);

@@ -57,6 +57,7 @@ def test_the_api_lists_a_running_notebook_with_its_payloads_and_executions(serve
     detail = server.get(f"/polynb/api/executions/{failed[0]['id']}").json()
     assert detail["input"] == 0 and "ZeroDivisionError" in detail["traceback"] and detail["stdout"] == "hi 0\n"
     assert detail["notebook"] == "work/demo.ipynb"
+    assert detail["duration"] == detail["finished_at"] - detail["started_at"]
 
 
 def test_an_unknown_execution_is_a_404(server):
