@@ -47,10 +47,10 @@ def get_journal():
     """The journal of this kernel (opened on first need; the service writes to the same one)."""
     with _lock:
         if _state["journal"] is None:
-            from .config import CORE_SETTINGS, Settings
             from .journal import Journal, default_directory
+            from .service import load_settings
 
-            directory = Settings({"core": CORE_SETTINGS}).core["journal_dir"]
+            directory = load_settings().core["journal_dir"]
             _state["journal"] = Journal(directory or default_directory())
         return _state["journal"]
 
@@ -121,3 +121,14 @@ def shutdown(timeout: float | None = None) -> int:
 # At kernel exit jupyter_client sends SIGTERM 2.5 s after the shutdown request: drain for 1 s only, so the
 # journal is closed properly before that. Explicit stops (%unload_ext, polynb serve) use drain_timeout.
 atexit.register(shutdown, 1.0)
+
+
+def __getattr__(name: str) -> Any:
+    """``polynb.kgrid``, ``polynb.colonies``, ...: each platform's notebook API (its ``api`` module)."""
+    import importlib
+    import importlib.util
+
+    if not name.startswith("_") and importlib.util.find_spec(f"polynb.platforms.{name}") is not None:
+        if importlib.util.find_spec(f"polynb.platforms.{name}.api") is not None:
+            return importlib.import_module(f"polynb.platforms.{name}.api")
+    raise AttributeError(f"module 'polynb' has no attribute {name!r}")

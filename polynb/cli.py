@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +21,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     up = commands.add_parser("up", help="run local stand-ins of platforms on 127.0.0.1 until SIGINT/SIGTERM")
     up.add_argument("platforms", nargs="*", metavar="PLATFORM")
     up.add_argument("--json", action="store_true", help="print one JSON line once every platform is ready")
+    up_options = [option for platform in platforms.available().values() for option in platform.up_options]
+    for option in up_options:
+        if option.kind == "switch":
+            up.add_argument(option.flag, dest=option.env, action="store_true", default=None, help=option.help)
+        else:
+            up.add_argument(option.flag, dest=option.env, metavar="DIR" if option.kind == "path" else "VALUE",
+                            help=option.help)
 
     serve = commands.add_parser("serve", help="execute a notebook headless and serve its payloads")
     serve.add_argument("notebook", type=Path)
@@ -36,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "up":
+        for option in up_options:  # a flag is the stand-in's environment variable, set for this run
+            value = getattr(args, option.env)
+            if value is not None:
+                os.environ[option.env] = {"path": lambda: str(Path(value).resolve()), "switch": lambda: "true",
+                                          "value": lambda: value}[option.kind]()
         return asyncio.run(_up(args.platforms, args.json))
     if args.command == "serve":
         from .serve import serve_notebook
@@ -47,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _up(names: Sequence[str], as_json: bool) -> int:
-    from .config import CORE_SETTINGS, Settings
+    from .service import load_settings
 
     known = {name: p for name, p in platforms.available().items() if p.stand_in is not None}
     chosen = list(names) or list(known)
@@ -56,7 +69,7 @@ async def _up(names: Sequence[str], as_json: bool) -> int:
         print(f"polynb up: no local stand-in for {', '.join(unknown)}; available: {', '.join(known) or 'none'}",
               file=sys.stderr)
         return 2
-    settings = Settings({"core": CORE_SETTINGS, **{name: known[name].settings for name in chosen}})
+    settings = load_settings()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -82,11 +95,11 @@ async def _up(names: Sequence[str], as_json: bool) -> int:
 
 
 def _open_journal(directory: Path | None):
-    from .config import CORE_SETTINGS, Settings
     from .journal import FILENAME, Journal
+    from .service import load_settings
 
     if directory is None:
-        configured = Settings({"core": CORE_SETTINGS}).core["journal_dir"]
+        configured = load_settings().core["journal_dir"]
         directory = Path(configured) if configured else Path.cwd() / ".polynb"
     if not (directory / FILENAME).is_file():
         print(f"polynb: no journal in {directory}", file=sys.stderr)

@@ -183,7 +183,15 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            self._add_missing_columns()
         self.interrupted_on_open = self._interrupt_orphans()
+
+    def _add_missing_columns(self) -> None:
+        """Journals written by an older polynb gain the columns added since (they read as NULL)."""
+        for table in ("executions", "payloads"):
+            present = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if "notebook" not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN notebook TEXT")
 
     # -- observers -------------------------------------------------------------------------------
     def observe(self, callback: Callable[[str, str], None]) -> Callable[[], None]:

@@ -21,7 +21,7 @@ from polynb import platforms
 from polynb.config import Setting
 from polynb.local import start_local
 from polynb.magics import payload_arguments, register_cell
-from polynb.platforms.base import READY, STOPPED, Binding, BindingStatus, Platform, StandIn
+from polynb.platforms.base import READY, STOPPED, Binding, BindingStatus, Platform, StandIn, UpOption
 from polynb.runner import call_payload
 
 NAME = "fake"
@@ -55,7 +55,7 @@ class FakeStandIn(StandIn):
     async def start(self):
         app = tornado.web.Application([(r"/payloads", _Registry, {"payloads": self.payloads})])
         self.server, port = _listen(app, "127.0.0.1")
-        return {"url": f"http://127.0.0.1:{port}"}
+        return {"url": f"http://127.0.0.1:{port}", "greeting": self.settings["greeting"]}
 
     async def stop(self) -> None:
         self.server.stop()
@@ -129,6 +129,8 @@ class FakeMagics(Magics):
 
 platforms.register(Platform(
     name=NAME, title="the fake platform", binding=FakeBinding,
-    settings=(Setting("registry_url", "FAKE_REGISTRY_URL", None), Setting("token", "FAKE_TOKEN", None, secret=True)),
+    settings=(Setting("registry_url", "FAKE_REGISTRY_URL", None), Setting("token", "FAKE_TOKEN", None, secret=True),
+              Setting("greeting", "FAKE_GREETING", None)),
     magics=FakeMagics, stand_in=FakeStandIn,
+    up_options=(UpOption("--fake-greeting", "FAKE_GREETING", "what the fake stand-in reports", "value"),),
 ))

@@ -88,6 +88,16 @@ class StandIn(abc.ABC):
 
 
 @dataclass(frozen=True)
+class UpOption:
+    """A ``polynb up`` flag of one platform; it sets the environment variable its stand-in reads."""
+
+    flag: str
+    env: str
+    help: str
+    kind: str = "path"  # "path" (made absolute), "value", or "switch" (sets the variable to "true")
+
+
+@dataclass(frozen=True)
 class Platform:
     """What a platform folder contributes: its binding, settings, magics and local stand-in."""
 
@@ -97,4 +107,5 @@ class Platform:
     settings: tuple[Setting, ...] = ()
     magics: type | None = None
     stand_in: Callable[[Section], StandIn] | None = None
+    up_options: tuple[UpOption, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -33,6 +33,15 @@ def test_up_json_prints_one_line_per_start_and_stops_on_sigterm():
     assert rest == ""
 
 
+def test_up_takes_each_platforms_own_options():
+    process = start(["up", "fake", "--json", "--fake-greeting", "bonjour"])
+    try:
+        assert json.loads(process.stdout.readline())["fake"]["greeting"] == "bonjour"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+
+
 def test_up_stops_on_sigint_too():
     process = start(["up", "--json"])
     info = json.loads(process.stdout.readline())
