@@ -1,0 +1,57 @@
+"""Calling and exporting Knowledge Objects from Python: ``call`` and ``export`` (what the magics use).
+
+``call`` goes through the activator, like any KGrid client: ``POST /{naan}/{name}/{version}/{endpoint}``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from . import ko as kos
+
+
+class KgridCallError(RuntimeError):
+    """The activator answered a call with an error; ``status`` and ``body`` are its reply."""
+
+    def __init__(self, endpoint: str, status: int, body: Any) -> None:
+        detail = body.get("Detail") if isinstance(body, dict) else body
+        title = body.get("Title") if isinstance(body, dict) else "error"
+        super().__init__(f"{endpoint}: {status} {title}: {detail}")
+        self.endpoint, self.status, self.body = endpoint, status, body
+
+
+def _binding():
+    import polynb
+
+    service = polynb.get_service()
+    return service.call(service.binding("kgrid"), label="starting KGrid", timeout=180)
+
+
+def activator_url() -> str:
+    """The activator this kernel publishes to (the local one is started on first need)."""
+    return _binding().activator_url
+
+
+def call(endpoint: str, input: Any = None, *, full: bool = False, timeout: float = 60.0) -> Any:
+    """Call ``naan/name/version/endpoint`` with a JSON input; the result (or the whole answer if ``full``)."""
+    endpoint = endpoint.strip("/")
+    if endpoint.count("/") != 3:
+        raise ValueError(f"{endpoint!r} is not NAAN/NAME/VERSION/ENDPOINT")
+    reply = httpx.post(f"{activator_url()}/{endpoint}", json=input, timeout=timeout)
+    try:
+        body = reply.json()
+    except json.JSONDecodeError:
+        body = reply.text
+    if reply.status_code != 200:
+        raise KgridCallError(endpoint, reply.status_code, body)
+    return body if full else body["result"]
+
+
+def export(ark: str, path: str | Path, format: str = "kgrid1") -> Path:
+    """Write the KO this kernel's cells define for ``ark``: a folder, or a zip if ``path`` ends in .zip."""
+    if format not in ("kgrid1", "kgrid2"):
+        raise ValueError(f"unknown format {format!r}: use kgrid1 (activator layout) or kgrid2 (package layout)")
+    return kos.write(_binding().knowledge_object(ark), path, format)

@@ -1,0 +1,139 @@
+"""The KGrid binding: runs polynb's runtime, and publishes ``%%kgrid_ko`` cells as Knowledge Objects.
+
+With no ``KGRID_PROXY_ADAPTER_URL`` it starts the local activator (``polynb up kgrid``) first. A cell's
+KO is published to the activator, which activates it on this kernel's runtime; executions of it run
+the live payload (notebook globals), executions of any other KO run its shelf import.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Callable
+
+import httpx
+
+from ...local import LocalStandIn, start_local
+from ...runner import call_payload
+from ..base import READY, STARTING, STOPPED, Binding, BindingStatus
+from . import ko as kos
+from . import wire
+from .runtime import PLATFORM, KgridRuntime, RuntimeOptions
+from .shelf import Shelf
+
+log = logging.getLogger("polynb.kgrid")
+
+
+class ActivationError(RuntimeError):
+    """The activator could not activate a published KO; the message says why."""
+
+
+class KgridBinding(Binding):
+    async def start(self) -> None:
+        self.local: LocalStandIn | None = None
+        self._notebook: dict[str, Any] = {}
+        if self.settings["debug"]:
+            log.setLevel(logging.DEBUG)
+        adapter = self.settings["adapter_url"]
+        if not adapter:
+            self.local = await start_local(PLATFORM, env=self._stand_in_env())
+            adapter = self.local.info["url"]
+        self.activator_url = wire.strip_slash(adapter)
+        shelf = Shelf(self.settings["shelf_dir"] or self.service.journal.directory / "kgrid" / "pyshelf")
+        options = RuntimeOptions(
+            adapter_url=self.activator_url, env_url=self.settings["env_url"],
+            host=self.service.settings.core["bind_host"],
+            port=self.settings["port_override"] if self.settings["port_override"] is not None else self.settings["port"],
+            heartbeat=self.settings["heartbeat"], cache_strategy=self._cache_strategy)
+        self.runtime = KgridRuntime(self.service, shelf, options, self._notebook_function, self._state_changed)
+        try:
+            await self.runtime.start()
+        except BaseException:
+            if self.local is not None:
+                await self.local.stop()
+            raise
+
+    def _stand_in_env(self) -> dict[str, str]:
+        """The stand-in keeps its shelf beside this kernel's journal unless told otherwise."""
+        if os.environ.get("KGRID_ACTIVATOR_SHELF"):
+            return {}
+        return {"KGRID_ACTIVATOR_SHELF": str(self.service.journal.directory / "kgrid" / "activator")}
+
+    def _cache_strategy(self) -> str:
+        """Read on every activation, like the real runtime reads its environment variable."""
+        return os.environ.get("KGRID_PYTHON_CACHE_STRATEGY") or self.settings["cache_strategy"]
+
+    def _state_changed(self) -> None:
+        self.service.binding_changed(self)
+
+    def _notebook_function(self, uri: str) -> Callable | None:
+        version = self._notebook.get(uri)
+        return version.entry_point() if version is not None else None
+
+    async def stop(self) -> None:
+        runtime = getattr(self, "runtime", None)
+        if runtime is not None:
+            await runtime.stop()
+        if self.local is not None:
+            await self.local.stop()
+        self.runtime = None
+
+    def status(self) -> BindingStatus:
+        runtime = getattr(self, "runtime", None)
+        if runtime is None:
+            return BindingStatus(STOPPED)
+        return BindingStatus(READY if runtime.registered else STARTING, getattr(runtime, "url", None), runtime.detail)
+
+    async def register(self, version) -> str:
+        """Publish the cell's KO (with the other endpoints this kernel has for its ark) and wait until
+        the activator has activated it on this runtime."""
+        options = version.payload.options
+        uri = version.name
+        if not self.runtime.registered and not await self.runtime.register(True):
+            raise ActivationError(f"the KGrid activator at {self.activator_url} does not answer ({self.runtime.detail})")
+        previous = self._notebook.get(uri)
+        self._notebook[uri] = version
+        try:
+            ko = self.knowledge_object(options["ark"])
+            status = await self._publish(ko, uri)
+        except BaseException:
+            self._restore(uri, previous)
+            raise
+        if status != wire.ACTIVATED:
+            self._restore(uri, previous)
+            raise ActivationError(f"{uri} was published but not activated: {status}")
+        return f"{self.activator_url}/{uri}"
+
+    def knowledge_object(self, ark: str) -> kos.KnowledgeObject:
+        """The KO this kernel's cells define for ``ark`` (every endpoint registered for it)."""
+        versions = [v for v in self._notebook.values() if v.payload.options["ark"] == str(kos.Ark.parse(ark))]
+        if not versions:
+            raise KeyError(f"no %%kgrid_ko cell of this kernel defines {ark}")
+        cells = [kos.CellEndpoint(v.payload.options["endpoint"], v.payload.entry, v.payload.source,
+                                  tuple(v.payload.options.get("requirements") or ())) for v in versions]
+        titles = [v.payload.options.get("title") for v in versions if v.payload.options.get("title")]
+        return kos.from_cells(kos.Ark.parse(ark), cells, title=titles[-1] if titles else None)
+
+    async def _publish(self, ko: kos.KnowledgeObject, uri: str) -> str:
+        try:
+            async with httpx.AsyncClient(timeout=httpx.Timeout(900.0, connect=5.0)) as client:
+                reply = await client.post(f"{self.activator_url}/kos",
+                                          files={"ko": (f"{ko.location}.zip", kos.to_zip(ko), "application/zip")})
+        except httpx.HTTPError as exc:
+            raise ActivationError(f"the KGrid activator at {self.activator_url} is unreachable: {exc}") from exc
+        if reply.status_code != 201:
+            raise ActivationError(f"the activator refused the KO: {reply.status_code} {reply.text[:500]}")
+        return next((e["status"] for e in reply.json()["endpoints"] if e["id"] == uri), "not listed")
+
+    def _restore(self, uri: str, previous: Any) -> None:
+        if previous is None:
+            self._notebook.pop(uri, None)
+        else:
+            self._notebook[uri] = previous
+
+    async def unregister(self, name: str) -> None:
+        """The endpoint stops answering from this kernel (its executions get the unknown-endpoint 500)."""
+        self._notebook.pop(name, None)
+        self.runtime.forget(wire.endpoint_key(name))
+
+    def run_payload(self, version, input: Any, context: Any) -> Any:
+        return call_payload(version.entry_point(), input)

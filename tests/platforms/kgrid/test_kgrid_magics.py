@@ -1,0 +1,138 @@
+"""``%%kgrid_ko``, ``%kgrid_call`` and ``%kgrid_export`` in a real IPython kernel, with the local activator
+it starts by itself (no KGRID_PROXY_ADAPTER_URL)."""
+from __future__ import annotations
+
+import json
+import os
+
+import httpx
+import pytest
+from jupyter_client.manager import KernelManager
+
+import kgrid_peers
+from polynb.platforms.kgrid import ko as kos
+
+
+class Kernel:
+    def __init__(self, folder) -> None:
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith("KGRID_") and key not in ("POLYNB_JOURNAL_DIR", "PORT")}
+        env["JPY_SESSION_NAME"] = str(folder / "kgrid.ipynb")
+        self.manager = KernelManager(kernel_name="python3")
+        self.manager.start_kernel(cwd=str(folder), env=env)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    def run(self, code: str) -> tuple[dict, str]:
+        """The execute reply's content and everything the cell printed or displayed as text."""
+        outputs: list[dict] = []
+        reply = self.client.execute_interactive(code, timeout=180, output_hook=outputs.append)
+        text = []
+        for message in outputs:
+            content = message["content"]
+            text.append(content.get("text") or content.get("data", {}).get("text/plain", "")
+                        or "\n".join(content.get("traceback", [])))
+        return reply["content"], "\n".join(text)
+
+    def ok(self, code: str) -> str:
+        content, text = self.run(code)
+        assert content["status"] == "ok", text
+        return text
+
+    def stop(self) -> None:
+        self.run("import polynb; polynb.shutdown()")  # stops the activator child before the kernel dies
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    running = Kernel(tmp_path_factory.mktemp("kgrid-notebook"))
+    running.ok("%load_ext polynb")
+    yield running
+    running.stop()
+
+
+GREETER = """%%kgrid_ko demo/greeter/1.0 --title "A greeter"
+def greet(inputs):
+    print("greeting", inputs["name"])
+    return f"{salutation}, {inputs['name']}"
+"""
+
+
+def test_a_cell_becomes_an_activated_ko_and_answers_through_the_activator(kernel):
+    kernel.ok("salutation = 'Hello'")
+    shown = kernel.ok(GREETER)
+    assert "demo/greeter/1.0/greet" in shown
+    assert kernel.ok("%kgrid_call demo/greeter/1.0/greet {\"name\": \"Ada\"}").strip() == "'Hello, Ada'"
+    kernel.ok("salutation = 'Hi'")
+    assert kernel.ok("from polynb.platforms.kgrid import api\napi.call('demo/greeter/1.0/greet', {'name': 'Bo'})") \
+        .strip() == "'Hi, Bo'"
+    url = kernel.ok("print(api.activator_url())").strip()
+    reply = httpx.post(f"{url}/demo/greeter/1.0/greet", json={"name": "Cy"})
+    assert reply.json()["result"] == "Hi, Cy"
+    assert reply.json()["info"]["endpoint"]["title"] == "A greeter"
+
+
+def test_a_python_expression_is_a_valid_call_input(kernel):
+    kernel.ok("%%kgrid_ko demo/math/1.0 --endpoint double --function twice\ndef twice(x):\n    return [2 * v for v in x]")
+    kernel.ok("values = [1, 2, 3]")
+    assert kernel.ok("%kgrid_call demo/math/1.0/double values").strip() == "[2, 4, 6]"
+
+
+def test_a_failing_call_is_one_clear_line_naming_the_runtime_error(kernel):
+    kernel.ok("%%kgrid_ko demo/fail/1.0\ndef fail(x):\n    raise ValueError('no such patient')")
+    content, text = kernel.run("%kgrid_call demo/fail/1.0/fail {}")
+    assert content["status"] == "error" and content["ename"] == "UsageError"
+    assert "500 Adapter Server Error" in content["evalue"] and "no such patient" in content["evalue"]
+
+
+@pytest.mark.parametrize("line,message", [
+    ("%%kgrid_ko demo/only-two", "is not NAAN/NAME/VERSION"),
+    ("%%kgrid_ko demo/x/1.0 --function a --entry b", "--function and --entry"),
+    ("%%kgrid_ko demo/x/1.0 --endpoint 'has space'", "must be letters"),
+])
+def test_bad_magic_lines_are_usage_errors(kernel, line, message):
+    content, _ = kernel.run(f"{line}\ndef f(x):\n    return x")
+    assert content["status"] == "error" and message in content["evalue"]
+
+
+def test_a_cell_with_two_functions_needs_to_name_one(kernel):
+    content, _ = kernel.run("%%kgrid_ko demo/two/1.0\ndef a(x):\n    return 1\ndef b(x):\n    return 2")
+    assert content["status"] == "error" and "name one with --entry" in content["evalue"]
+
+
+def test_an_exported_ko_loads_in_a_fresh_activator_and_runs(kernel, tmp_path, start_service):
+    kernel.ok("%%kgrid_ko demo/export/1.0 --requirements 'pip'\ndef shout(x):\n    return x['text'].upper()")
+    kernel.ok(f"%kgrid_export demo/export/1.0 {tmp_path / 'kos' / 'demo-export'}")
+    kernel.ok(f"%kgrid_export demo/export/1.0 {tmp_path / 'zips' / 'demo-export.zip'}")
+    assert (tmp_path / "kos" / "demo-export" / "requirements.txt").read_text() == "pip\n"
+    assert str(kos.load(tmp_path / "zips" / "demo-export.zip").ark) == "demo/export/1.0"
+    with kgrid_peers.local_activator(tmp_path / "fresh-shelf", tmp_path / "kos") as info:
+        start_service(info["url"])
+        assert kgrid_peers.wait_until(lambda: any(
+            s["status"] == "Activated" for s in httpx.get(f"{info['url']}/endpoints").json()), 60)
+        reply = httpx.post(f"{info['url']}/demo/export/1.0/shout", json={"text": "round trip"})
+        assert reply.json()["result"] == "ROUND TRIP"
+
+
+def test_kgrid2_export_writes_the_package_layout(kernel, tmp_path):
+    kernel.ok("%%kgrid_ko demo/pkg/1.0\ndef score(x):\n    return 1")
+    shown = kernel.ok(f"%kgrid_export demo/pkg/1.0 {tmp_path / 'pkg'} --format kgrid2")
+    assert "kgrid2 layout" in shown
+    metadata = json.loads((tmp_path / "pkg" / "metadata.json").read_text())
+    assert metadata["dc:identifier"] == "ark:demo/pkg/1.0"
+    assert (tmp_path / "pkg" / "demo_pkg" / "score.py").read_text() == "def score(x):\n    return 1\n"
+
+
+def test_exporting_an_ark_no_cell_defines_is_a_usage_error(kernel, tmp_path):
+    content, _ = kernel.run(f"%kgrid_export nobody/here/1.0 {tmp_path / 'x'}")
+    assert content["status"] == "error" and "no %%kgrid_ko cell" in content["evalue"]
+
+
+def test_executions_of_cells_are_in_the_kernels_journal(kernel):
+    kernel.ok("%kgrid_call demo/greeter/1.0/greet {\"name\": \"Journal\"}")
+    rows = kernel.ok("import polynb\nprint([(r.payload, r.status, r.stdout) for r in "
+                     "polynb.records(platform='kgrid', payload='demo/greeter/1.0/greet', limit=1)])")
+    assert "('demo/greeter/1.0/greet', 'succeeded', 'greeting Journal\\n')" in rows
