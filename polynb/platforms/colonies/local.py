@@ -1,0 +1,234 @@
+"""The local Colonies server (``polynb up colonies``): tornado on 127.0.0.1, state in SQLite.
+
+It speaks the real server's protocol: every envelope's signer is recovered and authorized by
+:mod:`.rules`, ``assign`` long-polls, a one-second loop enforces deadlines and ``/pubsub`` pushes
+process state changes over a websocket.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, Mapping
+
+import tornado.httpserver
+import tornado.ioloop
+import tornado.netutil
+import tornado.web
+import tornado.websocket
+
+from ...config import Section
+from ..base import StandIn
+from . import crypto
+from .rules import Rules, render_process
+from .store import Store
+from .wire import (UNSIGNED, BadRequest, ColoniesError, Forbidden, NoProcessAvailable, NotFound, encode_error,
+                   encode_reply, open_payload, parse_envelope, signer_of)
+
+log = logging.getLogger("polynb.colonies.local")
+
+#: the public development keys of colonyos/colonies docker-compose.env, used only when asked for
+DEV_KEYS = {"server_prvkey": "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d",
+            "colony_prvkey": "ba949fa134981372d6da62b6a56f336ab4d843b22c02a4257dcf7d0d73097514"}
+
+
+class ColoniesServer:
+    """The rules plus what HTTP needs around them: long-poll wake-ups and subscriptions."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self._work = asyncio.Event()
+        rules.listeners.append(self._process_changed)
+
+    def _process_changed(self, process: dict) -> None:
+        self._work.set()
+        self._work = asyncio.Event()
+
+    async def assign(self, signer: str, message: dict) -> dict:
+        """Long-poll assign: 0 is refused, negative tries once, positive waits up to that many seconds."""
+        timeout = message.get("timeout")
+        if not isinstance(timeout, int) or isinstance(timeout, bool):
+            raise BadRequest("Invalid timeout value, timeout must be an integer")
+        if timeout == 0:
+            raise BadRequest("Invalid timeout value, timeout cannot be zero")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            work = self._work
+            process = self.rules.assign(signer, message.get("colonyname", ""))
+            if process is not None:
+                return process
+            remaining = deadline - loop.time()
+            if timeout < 0 or remaining <= 0:
+                raise NoProcessAvailable("No process available for assignment")
+            try:
+                await asyncio.wait_for(work.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+
+
+class ApiHandler(tornado.web.RequestHandler):
+    def initialize(self, server: ColoniesServer) -> None:
+        self.server = server
+
+    async def post(self) -> None:
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        try:
+            envelope = parse_envelope(self.request.body)
+            msgtype = envelope["payloadtype"]
+            signer = "" if msgtype in UNSIGNED else signer_of(envelope)
+            if not self.server.rules.knows(msgtype):
+                raise Forbidden(f"invalid rpcMsg.PayloadType: {msgtype}")
+            message = open_payload(envelope)
+            if msgtype == "assignprocessmsg":
+                result = await self.server.assign(signer, message)
+            else:
+                result = self.server.rules.handle(msgtype, signer, message)
+        except ColoniesError as error:
+            self.set_status(error.status)
+            self.finish(encode_error(error))
+            return
+        except Exception as exc:  # a stand-in bug must still be an answer, not a dropped request
+            log.exception("colonies stand-in failed on a request")
+            self.set_status(500)
+            self.finish(encode_error(ColoniesError(f"internal error: {type(exc).__name__}: {exc}", 500)))
+            return
+        self.finish(encode_reply(msgtype, result))
+
+
+class HealthHandler(tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.set_status(200)
+
+
+class PubSubHandler(tornado.websocket.WebSocketHandler):
+    """One subscription per socket: frames on matching transitions, then a dropped connection at timeout."""
+
+    def initialize(self, server: ColoniesServer) -> None:
+        self.server = server
+        self._listener = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def on_message(self, text: str | bytes) -> None:
+        try:
+            envelope = parse_envelope(text)
+            signer_of(envelope)
+            message = open_payload(envelope)
+            matches = self._matcher(envelope["payloadtype"], message)
+        except ColoniesError as error:
+            self.write_message(encode_error(error))
+            return
+        msgtype = envelope["payloadtype"]
+
+        def listener(process: dict) -> None:
+            if matches(process) and self.ws_connection is not None:
+                self.write_message(encode_reply(msgtype, render_process(process)))
+
+        self._forget()
+        self._listener = listener
+        self.server.rules.listeners.append(listener)
+        timeout = message.get("timeout", 0)
+        if isinstance(timeout, (int, float)) and timeout > 0:
+            self._timer = asyncio.get_running_loop().call_later(timeout, self._drop)
+        process = self.server.rules.processes.get(message.get("processid", ""))
+        if msgtype == "subscribeprocessmsg" and process is not None:
+            listener(process)
+
+    def _matcher(self, msgtype: str, message: dict):
+        state = message.get("state")
+        if msgtype == "subscribeprocessmsg":
+            processid = message.get("processid", "")
+            if processid not in self.server.rules.processes:
+                raise NotFound("Failed to get process, process not found")
+            return lambda p: p["processid"] == processid and p["state"] == state
+        if msgtype == "subscribeprocessesmsg":
+            colony, kind = message.get("colonyname", ""), message.get("executortype", "")
+            return lambda p: (p["state"] == state and p["spec"]["conditions"].get("executortype") == kind
+                              and p["spec"]["conditions"].get("colonyname") == colony)
+        raise Forbidden(f"invalid rpcMsg.PayloadType: {msgtype}")
+
+    def _drop(self) -> None:
+        """Like the Go server: close the TCP connection without a websocket close frame."""
+        self._forget()
+        if self.ws_connection is not None and self.ws_connection.stream is not None:
+            self.ws_connection.stream.close()
+
+    def _forget(self) -> None:
+        if self._listener in self.server.rules.listeners:
+            self.server.rules.listeners.remove(self._listener)
+        self._listener = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def on_close(self) -> None:
+        self._forget()
+
+    def check_origin(self, origin: str) -> bool:
+        return True
+
+
+def make_app(server: ColoniesServer) -> tornado.web.Application:
+    return tornado.web.Application([
+        (r"/api", ApiHandler, {"server": server}),
+        (r"/health", HealthHandler),
+        (r"/pubsub", PubSubHandler, {"server": server}),
+    ])
+
+
+def server_keys(store: Store, dev_keys: bool) -> dict[str, str]:
+    """The server-owner and colony keys: kept in the state file, fresh unless dev keys are asked for."""
+    keys = {}
+    for name in ("server_prvkey", "colony_prvkey"):
+        value = DEV_KEYS[name] if dev_keys else (store.meta(name) or crypto.generate_private_key())
+        store.set_meta(name, value)
+        keys[name] = value
+    return keys
+
+
+class LocalColonies(StandIn):
+    """``polynb up colonies``: one colony, its owner's keys printed for clients, state in SQLite."""
+
+    def __init__(self, settings: Section | Mapping[str, Any]) -> None:
+        self.settings = settings
+        self.http: tornado.httpserver.HTTPServer | None = None
+
+    async def start(self) -> Mapping[str, Any]:
+        path = Path(self.settings["local_state"] or Path.cwd() / ".polynb" / "colonies-server.sqlite")
+        self.store = Store(path)
+        keys = server_keys(self.store, bool(self.settings["dev_keys"]))
+        server_id = crypto.identity(keys["server_prvkey"])
+        rules = Rules(self.store, server_id, allow_reregister=bool(self.settings["allow_reregister"]))
+        colony = self.settings["colony_name"] or "dev"
+        colony_id = crypto.identity(keys["colony_prvkey"])
+        if colony not in rules.colonies:
+            rules.handle("addcolonymsg", server_id, {"colony": {"colonyid": colony_id, "name": colony}})
+        self.server = ColoniesServer(rules)
+        self.ticker = tornado.ioloop.PeriodicCallback(rules.tick, 1000)
+        self.ticker.start()
+        self.http = tornado.httpserver.HTTPServer(make_app(self.server))
+        sockets = tornado.netutil.bind_sockets(int(self.settings["local_port"]), "127.0.0.1")
+        self.http.add_sockets(sockets)
+        port = sockets[0].getsockname()[1]
+        info = {"host": "127.0.0.1", "port": port, "tls": False, "url": f"http://127.0.0.1:{port}",
+                "colony_name": colony, "colony_id": colony_id, "colony_prvkey": keys["colony_prvkey"],
+                "server_id": server_id, "server_prvkey": keys["server_prvkey"], "state": str(path)}
+        return {**info, "env": env_for(info)}
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            self.ticker.stop()
+            self.http.stop()
+            await self.http.close_all_connections()
+            self.store.close()
+            self.http = None
+
+
+def env_for(info: Mapping[str, Any]) -> dict[str, str]:
+    """The ``COLONIES_*`` variables a pycolonies client (or another kernel) needs for this server."""
+    return {"COLONIES_SERVER_HOST": str(info["host"]), "COLONIES_SERVER_PORT": str(info["port"]),
+            "COLONIES_SERVER_TLS": "false", "COLONIES_COLONY_NAME": str(info["colony_name"]),
+            "COLONIES_COLONY_PRVKEY": str(info["colony_prvkey"])}
+
+
+__all__ = ["LocalColonies", "ColoniesServer", "make_app", "env_for"]

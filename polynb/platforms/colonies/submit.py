@@ -1,0 +1,185 @@
+"""polynb as a Colonies submitter: function specs and workflows, followed until they end.
+
+A :class:`Submission` lives on the service loop: it polls its processes and their logs so a view can
+show them live, and waits for the end over the ``/pubsub`` websocket. It knows the wire, not widgets:
+views register a callback.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable, Mapping, Sequence
+
+from . import wire
+from .executor import ColoniesBinding
+
+log = logging.getLogger("polynb.colonies")
+FINISHED = (wire.SUCCESS, wire.FAILED, wire.CANCELLED)
+
+
+class SubmissionFailed(RuntimeError):
+    """A submitted process (or a workflow's process) failed; carries the server's errors."""
+
+    def __init__(self, process: Mapping[str, Any]) -> None:
+        self.process = dict(process)
+        self.errors = list(process.get("errors") or [])
+        name = process["spec"].get("nodename") or process["spec"].get("funcname")
+        super().__init__(f"Colonies process {name} ({process['processid'][:12]}) "
+                         f"{wire.STATE_NAMES.get(process['state'], process['state'])}: "
+                         + ("; ".join(self.errors) or "no error message"))
+
+
+class Submission:
+    """One submitted process or workflow, with its latest process records and logs."""
+
+    def __init__(self, binding: ColoniesBinding, key: str, processes: Sequence[dict], graph: dict | None = None,
+                 poll_interval: float = 0.5) -> None:
+        self.binding = binding
+        self.key = key
+        self.graph = graph
+        self.processes: dict[str, dict] = {p["processid"]: p for p in processes}
+        self.logs: dict[str, list[dict]] = {pid: [] for pid in self.processes}
+        self.poll_interval = poll_interval
+        self._listeners: list[Callable[["Submission"], None]] = []
+        self._follower: asyncio.Task | None = None
+        self._settled: set[str] = set()
+        #: executor names by id, for showing who runs what
+        self.executor_names: dict[str, str] = {}
+
+    @property
+    def client(self):
+        return self.binding.connection.client
+
+    @property
+    def processid(self) -> str:
+        return next(iter(self.processes))
+
+    def outputs(self) -> dict[str, list]:
+        """Each process's ``out`` by node name."""
+        return {p["spec"].get("nodename") or pid: list(p.get("out") or []) for pid, p in self.processes.items()}
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Block (from a notebook cell) until it ends: the output, or :class:`SubmissionFailed`."""
+        return self.binding.service.call(self.wait(timeout), label=f"waiting for {self.processid[:12]}")
+
+    def __repr__(self) -> str:
+        states = ", ".join(f"{p['spec'].get('nodename') or p['spec'].get('funcname')}: "
+                           f"{wire.STATE_NAMES.get(p['state'], p['state'])}" for p in self.processes.values())
+        kind = f"workflow {self.graph['processgraphid'][:12]}" if self.graph else f"process {self.processid[:12]}"
+        return f"<Colonies {kind} ({states})>"
+
+    def on_change(self, listener: Callable[["Submission"], None]) -> None:
+        self._listeners.append(listener)
+        listener(self)
+
+    # -- following --------------------------------------------------------------------------------------
+    def follow(self) -> None:
+        """Start polling processes and logs on the service loop (called on the loop)."""
+        if self._follower is None:
+            self._follower = asyncio.ensure_future(self._follow())
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                changed = await self.refresh()
+            except wire.ColoniesError as exc:
+                log.warning("colonies: following %s: %s", self.processid[:12], exc)
+                changed = False
+            if changed:
+                for listener in list(self._listeners):
+                    listener(self)
+            if len(self._settled) == len(self.processes):
+                return
+            await asyncio.sleep(self.poll_interval)
+
+    async def refresh(self) -> bool:
+        """Fetch every unsettled process and its new log lines; True when anything changed.
+
+        A finished process is settled after one more fetch: the executor sends its logs before closing.
+        """
+        changed = False
+        for pid in [pid for pid in self.processes if pid not in self._settled]:
+            current = await self.client.get_process(pid, self.key)
+            since = self.logs[pid][-1]["timestamp"] if self.logs[pid] else 0
+            new_logs = await self.client.get_logs(current["spec"]["conditions"]["colonyname"], pid, self.key, since)
+            changed = changed or bool(new_logs) or current != self.processes[pid]
+            self.logs[pid].extend(new_logs)
+            self.processes[pid] = current
+            if current["assignedexecutorid"] and current["assignedexecutorid"] not in self.executor_names:
+                await self._learn_executor_names(current["spec"]["conditions"]["colonyname"])
+            if current["state"] in FINISHED:
+                self._settled.add(pid)
+        return changed
+
+    async def _learn_executor_names(self, colony: str) -> None:
+        executors = await self.client.get_executors(colony, self.key)
+        self.executor_names.update({e["executorid"]: e["executorname"] for e in executors})
+
+    async def wait(self, timeout: float | None = None) -> Any:
+        """Wait over ``/pubsub`` until every process ended; the output, or :class:`SubmissionFailed`."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        for pid in list(self.processes):
+            while self.processes[pid]["state"] not in FINISHED:
+                chunk = 30 if deadline is None else max(1, int(deadline - loop.time()))
+                if deadline is not None and loop.time() >= deadline:
+                    raise TimeoutError(f"Colonies process {pid[:12]} did not finish within {timeout:g} s")
+                await self._await_end(self.processes[pid], chunk)
+                self.processes[pid] = await self.client.get_process(pid, self.key)
+        failed = [p for p in self.processes.values() if p["state"] != wire.SUCCESS]
+        if failed:
+            raise SubmissionFailed(failed[0])
+        outputs = self.outputs()
+        return next(iter(outputs.values())) if self.graph is None else outputs
+
+    async def _await_end(self, process: dict, timeout: int) -> None:
+        """The first of SUCCESS, FAILED or CANCELLED pushed for the process (or the timeout)."""
+        waits = [asyncio.ensure_future(self.client.subscribe_process(process, state, timeout, self.key))
+                 for state in FINISHED]
+        try:
+            for next_done in asyncio.as_completed(waits):
+                if await next_done is not None:
+                    return
+        finally:
+            for task in waits:
+                task.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+
+async def submit_function(binding: ColoniesBinding, funcname: str, args: Sequence[Any] = (),
+                          kwargs: Mapping[str, Any] | None = None, **limits: Any) -> Submission:
+    """Submit one function spec (limits always explicit, see :func:`wire.function_spec`)."""
+    key = await binding.member_key()
+    spec = _spec(binding, {"funcname": funcname, "args": list(args), "kwargs": dict(kwargs or {}), **limits})
+    process = await binding.connection.client.submit(spec, key)
+    return Submission(binding, key, [process])
+
+
+async def submit_workflow(binding: ColoniesBinding, specs: Sequence[Mapping[str, Any]]) -> Submission:
+    """Submit a graph given as specs with ``nodename`` and ``dependencies`` (parent node names)."""
+    key = await binding.member_key()
+    wire_specs = [_spec(binding, dict(spec)) for spec in specs]
+    client, colony = binding.connection.client, binding.connection.colony
+    graph = await client.submit_workflow(colony, wire_specs, key)
+    processes = [await client.get_process(pid, key) for pid in graph["processids"]]
+    return Submission(binding, key, processes, graph)
+
+
+SPEC_KEYS = frozenset({"funcname", "args", "kwargs", "executortype", "nodename", "dependencies", "executornames",
+                       "priority", "maxexectime", "maxwaittime", "maxretries", "label"})
+
+
+def _spec(binding: ColoniesBinding, given: dict) -> dict:
+    unknown = set(given) - SPEC_KEYS
+    if unknown or "funcname" not in given:
+        raise ValueError(f"a function spec needs funcname and takes only {', '.join(sorted(SPEC_KEYS))}; "
+                         f"got {', '.join(sorted(unknown)) or 'no funcname'}")
+    args, kwargs = wire.encode_arguments(given.pop("args", []), given.pop("kwargs", {}) or {})
+    funcname = given.pop("funcname")
+    return wire.function_spec(
+        funcname, colonyname=binding.connection.colony, args=args, kwargs=kwargs,
+        executortype=given.pop("executortype", None) or binding.settings["executor_type"],
+        nodename=given.pop("nodename", None), dependencies=given.pop("dependencies", ()),
+        executornames=given.pop("executornames", None), priority=int(given.pop("priority", 0)),
+        maxexectime=int(given.pop("maxexectime", -1)), maxwaittime=int(given.pop("maxwaittime", -1)),
+        maxretries=int(given.pop("maxretries", 3)), label=given.pop("label", ""))

@@ -1,0 +1,65 @@
+"""`%%colonies_func` and `%colonies_submit` in an IPython shell: what a notebook user types and sees."""
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.testing import globalipapp
+
+import polynb
+
+
+@pytest.fixture
+def ip(journal_dir, server, monkeypatch):
+    for name, value in {**server.env_vars(), "POLYNB_COLONIES_ASSIGN_TIMEOUT": "2"}.items():
+        monkeypatch.setenv(name, value)
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
+    shell.run_line_magic("load_ext", "polynb")
+    yield shell
+    shell.run_line_magic("unload_ext", "polynb")
+    for name in ("triple", "sour", "f", "local_one"):
+        shell.user_ns.pop(name, None)
+
+
+def run(ip, source):
+    result = ip.run_cell(source)
+    if result.error_in_exec or result.error_before_exec:
+        raise result.error_in_exec or result.error_before_exec
+    return result.result
+
+
+def test_a_function_cell_is_served_and_submit_wait_returns_its_output(ip):
+    run(ip, "%%colonies_func triple --executortype magic-t\ndef triple(x):\n    return x * 3")
+    assert ip.user_ns["triple"](2) == 6
+    assert run(ip, "%colonies_submit triple --args [14] --executortype magic-t --wait --timeout 30") == [42]
+    record = polynb.records(platform="colonies", payload="triple", limit=1)[0]
+    assert record.status == "succeeded" and record.input == {"args": [14], "kwargs": {}}
+
+
+def test_a_failed_submission_raises_with_the_servers_errors(ip):
+    run(ip, "%%colonies_func sour --executortype magic-f\ndef sour():\n    raise RuntimeError('curdled')")
+    with pytest.raises(UsageError, match=r"%colonies_submit sour: Colonies process sour .* failed: RuntimeError: curdled"):
+        run(ip, "%colonies_submit sour --executortype magic-f --wait --timeout 30")
+
+
+@pytest.mark.parametrize("line, message", [
+    ("x --args [1", "--args is not JSON"), ("x --args {}", "--args must be a JSON list"),
+    ("x --kwargs [1]", "--kwargs must be a JSON object"),
+])
+def test_bad_submit_options_are_one_clear_line(ip, line, message):
+    with pytest.raises(UsageError, match=message):
+        run(ip, f"%colonies_submit {line}")
+
+
+def test_a_zero_concurrency_is_refused(ip):
+    with pytest.raises(UsageError, match="--concurrency must be at least 1"):
+        run(ip, "%%colonies_func f --concurrency 0\ndef f():\n    return 1")
+
+
+def test_without_a_configured_server_the_local_one_starts_beside_the_journal(ip, journal_dir, monkeypatch):
+    monkeypatch.delenv("COLONIES_SERVER_HOST")
+    polynb.shutdown()
+    run(ip, "%%colonies_func local_one\ndef local_one():\n    return 'here'")
+    assert run(ip, "%colonies_submit local_one --wait --timeout 30") == ["here"]
+    platform = next(p for p in polynb.get_journal().platforms() if p.platform == "colonies")
+    assert platform.state == "ready" and platform.address.startswith("http://127.0.0.1:")
+    assert (journal_dir / "colonies" / "server.sqlite").is_file()
