@@ -86,9 +86,15 @@ def show(key: Any, view: Any) -> None:
     display(view)
 
 
-def records(**filters: Any) -> list:
-    """Journal records, newest first; filters: platform, payload, status, since, limit."""
-    return get_journal().records(**filters)
+def records(all_notebooks: bool = False, **filters: Any) -> list:
+    """This notebook's journal records, newest first; filters: platform, payload, status, since, limit.
+
+    Notebooks in one folder share a journal; ``all_notebooks=True`` includes the others' records.
+    """
+    journal = get_journal()
+    if not all_notebooks and journal.notebook is not None:
+        filters.setdefault("notebook", journal.notebook)
+    return journal.records(**filters)
 
 
 def serving() -> str:

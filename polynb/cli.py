@@ -60,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _up(names: Sequence[str], as_json: bool) -> int:
+    from .local import stop_when_orphaned
     from .service import load_settings
 
     known = {name: p for name, p in platforms.available().items() if p.stand_in is not None}
@@ -74,6 +75,7 @@ async def _up(names: Sequence[str], as_json: bool) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    orphan_watch = asyncio.ensure_future(stop_when_orphaned(stop))
     started, info = [], {}
     try:
         for name in chosen:
@@ -89,6 +91,7 @@ async def _up(names: Sequence[str], as_json: bool) -> int:
         print("ready; stop with Ctrl-C", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
+        orphan_watch.cancel()
         for stand_in in reversed(started):
             await stand_in.stop()
     return 0

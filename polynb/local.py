@@ -2,6 +2,9 @@
 
 The stand-in runs as ``polynb up PLATFORM --json`` in a child process, exactly as a user would start
 it, so a kernel and a terminal get the same stand-in; the binding reads the one JSON line it prints.
+It runs in a session of its own (a Ctrl-C meant for the kernel or ``polynb serve`` must not reach it:
+they stop it themselves, after draining) and is told its parent's pid, so that a kernel killed without
+cleanup (nbval, ``kill -9``) leaves no stand-in behind.
 """
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ import sys
 from typing import Any, Mapping
 
 from . import progress
+
+PARENT_ENV = "POLYNB_STANDIN_PARENT"
 
 
 class LocalStandIn:
@@ -39,7 +44,8 @@ async def start_local(platform: str, timeout: float = 120.0, env: Mapping[str, s
     progress.report(f"starting the local {platform} stand-in")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "polynb", "up", platform, "--json",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {}), PARENT_ENV: str(os.getpid())},
         start_new_session=True,
     )
     stderr_lines: list[str] = []
@@ -68,3 +74,14 @@ async def _follow_stderr(process: asyncio.subprocess.Process, lines: list[str]) 
         text = raw.decode(errors="replace").rstrip()
         lines.append(text)
         progress.report(text)
+
+
+async def stop_when_orphaned(stop: asyncio.Event, interval: float = 1.0) -> None:
+    """In ``polynb up``: set ``stop`` once the process named by POLYNB_STANDIN_PARENT is no longer our parent."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent:
+        return
+    while os.getppid() == int(parent):
+        await asyncio.sleep(interval)
+    print(f"polynb up: the process {parent} that started it is gone; stopping", file=sys.stderr, flush=True)
+    stop.set()

@@ -41,13 +41,16 @@ def cell_id(shell) -> str | None:
 
 
 def register_cell(shell, platform: str, name: str, cell: str, *, entry: str | None = None,
-                  isolated: bool = False, options: Mapping[str, Any] | None = None) -> None:
-    """Run the cell in the notebook, register it as a payload, and show its live status widget."""
+                  isolated: bool = False, options: Mapping[str, Any] | None = None, run: bool = True) -> None:
+    """Run the cell in the notebook, register it as a payload, and show its live status widget.
+
+    ``run=False`` is for platforms whose cell is a script run per execution (a Vantiq query's code needs
+    the query's presetValues): it is compiled and registered, not run now.
+    """
     from .widgets import CellStatus
 
     source = shell.transform_cell(cell)
-    result = shell.run_cell(source, store_history=False)
-    if not result.success:
+    if run and not shell.run_cell(source, store_history=False).success:
         raise UsageError(f"polynb: the cell failed, so {name!r} was not registered on {platform}")
     payload = Payload(platform, name, source, entry, dict(options or {}), isolated, cell_id(shell))
     try:

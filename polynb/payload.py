@@ -99,12 +99,13 @@ def functions_of(tree: ast.Module) -> list[str]:
 
 
 def resolve_entry(payload: Payload, python_source: str, required: bool) -> Payload:
-    """Fill in the entry point: the one named, the one named like the payload, or the only function."""
+    """Fill in the entry point: the one named, or (when the platform calls one function) the one named like
+    the payload, or the only function."""
     tree = parse(payload, python_source)
     functions = functions_of(tree)
     names = defined_names(tree)
     entry = payload.entry
-    if entry is None:
+    if entry is None and required:
         if payload.name in functions:
             entry = payload.name
         elif len(functions) == 1:

@@ -190,7 +190,7 @@ class Service:
         ``needs_payload`` is False). Refusals (unknown payload, service stopping) are failed records too.
         """
         record_id = self.journal.open(platform, name, input, meta)
-        version = self._versions.get((platform, name))
+        version = self._versions.get((platform, name)) if needs_payload else None
         refusal = None
         if not self._accepting:
             refusal = (UNAVAILABLE, "polynb is stopping and takes no new executions")

@@ -145,7 +145,9 @@ class CellStatus(_Displayable):
         by_status = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts.get(s))
         parts = [
             f'<b>{_e(self.platform)}</b> <span class="polynb-state" title="{_e(state.detail if state else "")}">'
-            f'{_e(state.state if state else "not started")}</span>',
+            f'{_e(state.state if state else "not started")}</span>'
+            + (f' <span class="polynb-binding-detail">({_e(_first_line(state.detail))})</span>'
+               if state and state.detail else ""),
             f'<span class="polynb-address">{_e(address or "no address")}</span>',
             f'{_e(self.name)} v{_e(payload.version) if payload else "?"}',
             f'{total} execution{"" if total == 1 else "s"}' + (f" ({_e(by_status)})" if by_status else ""),

@@ -6,11 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
 import nbformat
-import pytest
 
 POLYNB = [sys.executable, "-m", "polynb"]
 
@@ -49,6 +49,35 @@ def test_up_stops_on_sigint_too():
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_a_stand_in_started_for_a_process_stops_when_that_process_is_killed():
+    launcher = subprocess.Popen([sys.executable, "-c", (
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-m', 'polynb', 'up', 'fake', '--json'],"
+        " env={**os.environ, 'POLYNB_STANDIN_PARENT': str(os.getpid())}, stdout=subprocess.PIPE,"
+        " stderr=subprocess.DEVNULL, start_new_session=True)\n"
+        "child.stdout.readline()\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
+    stand_in = int(launcher.stdout.readline())
+    launcher.kill()  # like a kernel killed without running its cleanup (nbval does this)
+    launcher.wait()
+    gone = threading.Event()
+    for _ in range(200):
+        if not _alive(stand_in):
+            gone.set()
+            break
+        gone.wait(0.1)
+    assert gone.is_set(), "the orphaned stand-in kept running"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "\nState:\tZ" not in status.read()
+    except FileNotFoundError:
+        return False
 
 
 def test_up_refuses_a_platform_without_a_stand_in():

@@ -219,3 +219,19 @@ def test_a_restarted_kernel_gives_an_unchanged_cell_its_old_version_number(tmp_p
         finally:
             service.stop(timeout=1)
     assert numbers == [[1, 2], [2, 1]]
+
+
+def test_polynb_records_shows_this_notebooks_records_unless_asked_for_all(tmp_path, monkeypatch):
+    import polynb
+
+    polynb.shutdown()
+    monkeypatch.setenv("POLYNB_JOURNAL_DIR", str(tmp_path / ".polynb"))
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "other.ipynb"))
+    Journal(tmp_path / ".polynb").open("fake", "theirs", 1)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "mine.ipynb"))
+    try:
+        polynb.get_journal().open("fake", "mine", 2)
+        assert [r.payload for r in polynb.records()] == ["mine"]
+        assert sorted(r.payload for r in polynb.records(all_notebooks=True)) == ["mine", "theirs"]
+    finally:
+        polynb.shutdown()

@@ -1,3 +1,4 @@
+import asyncio
 import threading
 
 import pytest
@@ -101,3 +102,42 @@ def test_system_exit_in_a_payload_is_a_failure_not_an_exit(journal):
     record_id = journal.open("fake", "p", 1)
     outcome = run_recorded(journal, record_id, 1, lambda: exec("raise SystemExit(3)"), None)
     assert not outcome.ok and outcome.error_type == "SystemExit"
+
+
+def test_an_async_payload_keeps_its_worker_threads_event_loop_between_calls():
+    pool = WorkerPool(1)
+
+    async def which_loop():
+        return id(asyncio.get_running_loop())
+
+    first, second = (pool.submit(lambda: call_payload(which_loop)).result(5) for _ in range(2))
+    assert first == second
+    pool.shutdown()
+
+
+def test_an_async_payload_replayed_where_a_loop_already_runs_still_completes():
+    async def inside_a_running_loop():
+        async def double(x):
+            await asyncio.sleep(0)
+            return x * 2
+
+        return call_payload(double, 21)
+
+    assert asyncio.run(inside_a_running_loop()) == 42
+
+
+def test_output_of_an_async_payload_is_captured_in_its_own_execution(tmp_path):
+    journal = Journal(tmp_path)
+
+    async def noisy(x):
+        await asyncio.sleep(0)
+        print("async says", x)
+        return x
+
+    capture.install()
+    try:
+        record_id = journal.open("fake", "p", 1)
+        run_recorded(journal, record_id, 1, lambda: call_payload(noisy, 7), None)
+    finally:
+        capture.uninstall()
+    assert journal.get(record_id).stdout == "async says 7\n"

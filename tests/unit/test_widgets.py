@@ -407,3 +407,9 @@ def test_close_stops_the_thread_and_unsubscribes(journal):
     run(journal)
     assert updater.step(1e9) is False and view.refreshes == 0
     updater.close()  # closing twice is harmless
+
+
+def test_cell_status_shows_the_bindings_detail_inline(journal):
+    journal.platform_state("aio", "ready", "nats://127.0.0.1:4222", "pending 3, ack pending 1\nmore")
+    html = w.CellStatus(journal, "aio", "node").render()
+    assert '<span class="polynb-binding-detail">(pending 3, ack pending 1)</span>' in html
