@@ -1,0 +1,61 @@
+"""``%%vantiq_exec`` (a cell as the named code a source runs) and ``%vantiq_query`` (ask a source)."""
+from __future__ import annotations
+
+import json
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class, cell_magic
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from polynb.magics import register_cell
+
+from . import api
+from .connector import PLATFORM
+
+
+@magics_class
+class VantiqMagics(Magics):
+    @cell_magic
+    @magic_arguments()
+    @argument("name", help="the name a query gives (WITH name = \"NAME\") to run this cell")
+    @argument("--source", default=None, help="the source that serves it (default: the first configured source)")
+    @argument("--handles-return", action="store_true",
+              help="the code answers with connector_connection.send_query_response itself (codeHandlesReturn)")
+    @argument("--limit-return-to", default=None, help="comma-separated globals to return (limitReturnTo)")
+    def vantiq_exec(self, line: str, cell: str):
+        """Register the cell as the code cached under NAME for a source.
+
+        The cell is not run now: it is a script that runs per query, with the query's presetValues as
+        globals and the notebook's globals readable. Re-running the cell replaces the code.
+        """
+        args = parse_argstring(self.vantiq_exec, line)
+        options = {"source": args.source}
+        if args.handles_return:
+            options["codeHandlesReturn"] = True
+        if args.limit_return_to:
+            options["limitReturnTo"] = args.limit_return_to
+        register_cell(self.shell, PLATFORM, args.name, cell, options=options, run=False)
+
+    @line_cell_magic
+    @magic_arguments()
+    @argument("source", help="the source to query")
+    @argument("query", nargs="*", help="the query's parameters as JSON, e.g. {\"name\": \"sq\", \"presetValues\": {\"v\": 3}}")
+    @argument("--timeout", type=float, default=None, help="seconds the server waits for the final answer")
+    def vantiq_query(self, line: str, cell: str | None = None):
+        """%vantiq_query SOURCE [JSON] -- with a cell body, the body is the query's code. Returns the rows."""
+        args = parse_argstring(self.vantiq_query, line)
+        text = " ".join(args.query).strip()
+        try:
+            parameters = json.loads(text) if text else {}
+        except ValueError as exc:
+            raise UsageError(f"%vantiq_query: the query is not JSON: {exc}") from None
+        if not isinstance(parameters, dict):
+            raise UsageError("%vantiq_query: the query must be a JSON object of parameters")
+        if cell is not None:
+            parameters["code"] = cell
+        try:
+            return api.query(args.source, timeout=args.timeout, **parameters)
+        except api.VantiqQueryError as exc:
+            raise UsageError(f"Vantiq source {args.source} answered an error: {exc}") from None
+        except (ConnectionError, TypeError) as exc:
+            raise UsageError(f"%vantiq_query: {exc}") from None

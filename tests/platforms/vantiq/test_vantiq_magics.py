@@ -1,0 +1,92 @@
+"""The Vantiq magics in an IPython shell, on the local server the binding starts by itself."""
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.testing import globalipapp
+
+import polynb
+from polynb.journal import SUCCEEDED
+from vantiq_harness import local_server
+
+
+@pytest.fixture(scope="module")
+def ip(tmp_path_factory):
+    """One shell for the module: the embedded default (no targetServer) starts `polynb up vantiq` once."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("POLYNB_JOURNAL_DIR", str(tmp_path_factory.mktemp("journal")))
+    for name in ("VANTIQ_TARGET_SERVER", "CONNECTOR_AUTH_TOKEN", "VANTIQ_SOURCES"):
+        patch.delenv(name, raising=False)
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
+    shell.run_line_magic("load_ext", "polynb")
+    yield shell
+    shell.run_line_magic("unload_ext", "polynb")
+    patch.undo()
+
+
+def run(ip, source):
+    result = ip.run_cell(source)
+    if result.error_in_exec or result.error_before_exec:
+        raise result.error_in_exec or result.error_before_exec
+    return result.result
+
+
+def test_a_vantiq_exec_cell_is_registered_without_running_and_answers_name_queries(ip):
+    run(ip, "%%vantiq_exec cube\nresult = side ** 3 + offset")  # `side` comes with each query
+    run(ip, "offset = 1")
+    assert "result" not in ip.user_ns
+    rows = run(ip, '%vantiq_query polynb {"name": "cube", "presetValues": {"side": 2}}')
+    assert rows == [{"pythonCallResults": {"side": 2, "result": 9}}]
+    status = polynb.get_service().statuses()["vantiq"]
+    assert status.state == "ready" and status.address.startswith("ws://127.0.0.1:")
+
+
+def test_re_running_the_cell_replaces_the_code(ip):
+    run(ip, "%%vantiq_exec twice --limit-return-to doubled\ndoubled = n * 2")
+    run(ip, "%%vantiq_exec twice --limit-return-to doubled\ndoubled = n * 20")
+    assert run(ip, '%vantiq_query polynb {"name": "twice", "presetValues": {"n": 2}}') == [
+        {"pythonCallResults": {"doubled": 40}}]
+    [record] = polynb.records(platform="vantiq", payload="twice")
+    assert (record.status, record.version) == (SUCCEEDED, 2)
+
+
+def test_the_cell_body_of_vantiq_query_is_the_code(ip):
+    assert run(ip, "%%vantiq_query polynb\nanswer = 6 * 7") == [{"pythonCallResults": {"answer": 42}}]
+
+
+def test_a_cell_with_a_syntax_error_is_refused_in_one_line(ip):
+    with pytest.raises(UsageError, match="the cell 'bad' is not valid Python"):
+        run(ip, "%%vantiq_exec bad\nx = = 1")
+
+
+def test_an_error_answer_is_one_line_with_vantiqs_message(ip):
+    with pytest.raises(UsageError, match="Vantiq source polynb answered an error: .*nocache: No cached code was "
+                                         "found for name: nothing."):
+        run(ip, '%vantiq_query polynb {"name": "nothing"}')
+
+
+def test_a_query_that_is_not_json_is_refused(ip):
+    with pytest.raises(UsageError, match="the query is not JSON"):
+        run(ip, "%vantiq_query polynb {name: 1}")
+
+
+def test_polynb_replay_runs_a_recorded_query_of_a_cell_again_in_the_notebook(ip):
+    run(ip, "%%vantiq_exec halve\nhalf = whole / 2")
+    run(ip, '%vantiq_query polynb {"name": "halve", "presetValues": {"whole": 9}}')
+    [record] = polynb.records(platform="vantiq", payload="halve")
+    replayed = run(ip, f"%polynb replay {record.id}")
+    assert replayed == {"pythonCallResults": {"whole": 9, "half": 4.5}}
+    assert len(polynb.records(platform="vantiq", payload="halve")) == 2
+
+
+def test_a_rejected_token_is_one_line_under_the_cell(ip, monkeypatch):
+    with local_server({"CONNECTOR_AUTH_TOKEN": "the-servers-token"}) as other:
+        polynb.shutdown(2)  # the next cell starts a service that reads the new settings
+        monkeypatch.setenv("VANTIQ_TARGET_SERVER", other["url"])
+        monkeypatch.setenv("CONNECTOR_AUTH_TOKEN", "not-the-token")
+        try:
+            with pytest.raises(UsageError, match="could not register 'locked' on vantiq: ConnectionError: .*"
+                                                 "Connect call failed: 401 :: io.vantiq.authentication.failed"):
+                run(ip, "%%vantiq_exec locked\nx = 1")
+        finally:
+            polynb.shutdown(2)
