@@ -1,0 +1,262 @@
+"""The AIO binding: one NATS connection for the kernel, one :class:`Node` per ``%%aio_node`` process.
+
+With no NATS URL configured it starts ``polynb up aio`` and plays the KAI managers for the notebook's nodes;
+with one (setting ``nats_url``, or an SDK ``app.yaml``) it joins that NATS as a KAI deployment would.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import nats
+from nats.aio.client import Client
+
+from ...local import start_local
+from ...payload import PayloadVersion
+from ...runner import call_payload
+from ...service import UNAVAILABLE
+from ..base import READY, STARTING, STOPPED, Binding, BindingStatus
+from . import appconfig, handlers, managers, wire
+from .appconfig import NodeSpec
+from .context import NodeContext
+from .node import PLATFORM, Delivery, Node
+
+log = logging.getLogger("polynb.aio")
+RECONNECTING = "reconnecting"
+STATUS_INTERVAL = 1.0
+
+
+class RequestFailed(RuntimeError):
+    """The workflow answered a request with a KAI ERROR message."""
+
+
+class TriggerHandle:
+    """What the SDK passes a trigger's ``runner`` as its first argument."""
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    async def get_response_channel(self, request_id: str) -> Any:
+        """The exit node's answer as the SDK gives it: the payload ``Any`` (empty for an ERROR message), or None
+        when the node stops first."""
+        answer = await asyncio.wrap_future(self._node.response_channel(request_id))
+        return None if answer is None else answer.payload
+
+
+class RunnerThread:
+    """A trigger's long-running ``runner(trigger, sdk)`` on a thread and event loop of its own."""
+
+    def __init__(self, node: Node, runner: Callable) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._task: asyncio.Future | None = None
+        self._thread = threading.Thread(target=self._run, args=(node, runner), daemon=True,
+                                        name=f"polynb-aio-{node.spec.process}")
+        self._thread.start()
+
+    def _run(self, node: Node, runner: Callable) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            if asyncio.iscoroutinefunction(runner):
+                self._task = self._loop.create_task(runner(TriggerHandle(node), NodeContext(node)))
+                self._loop.run_until_complete(self._task)
+            else:
+                call_payload(runner, TriggerHandle(node), NodeContext(node))
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("aio: the runner of trigger %s failed", node.spec.process)
+        finally:
+            self._loop.close()
+
+    def cancel(self) -> None:
+        try:
+            if self._task is not None:
+                self._loop.call_soon_threadsafe(self._task.cancel)
+        except RuntimeError:  # the runner had already returned and its loop is closed
+            pass
+
+
+class AioBinding(Binding):
+    """polynb as KAI Python SDK nodes (fact sheet ``aio.md``)."""
+
+    needs_entry = False
+
+    def __init__(self, service, settings) -> None:
+        super().__init__(service, settings)
+        self.state, self.detail, self.url = STOPPED, None, None
+        self.client: Client | None = None
+        self.local = None
+        self.nodes: dict[str, Node] = {}
+        self.runners: dict[str, RunnerThread] = {}
+        self.versions: dict[str, PayloadVersion] = {}  # the latest registered per node, whose finalizer runs at stop
+        self._status_task: asyncio.Task | None = None
+
+    # -- connection ------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.state = STARTING
+        self.app_config = appconfig.read_app_config()
+        self.url = self.settings["nats_url"] or appconfig.lookup(self.app_config, "nats.url")
+        self.manage = self.settings["manage"] if self.settings["manage"] is not None else not self.url
+        if not self.url:
+            self.local = await start_local(PLATFORM)
+            self.url = self.local.info["url"]
+        self.client = await nats.connect(
+            self.url, max_reconnect_attempts=-1, reconnect_time_wait=0.5, name="polynb-aio",
+            disconnected_cb=self._disconnected, reconnected_cb=self._reconnected, error_cb=self._error)
+        self.js = self.client.jetstream()
+        self.state = READY
+        self._status_task = asyncio.ensure_future(self._follow_consumers())
+
+    async def _disconnected(self) -> None:
+        if self.state == READY:
+            self._set_state(RECONNECTING, f"lost the connection to {self.url}; reconnecting")
+
+    async def _reconnected(self) -> None:
+        self._set_state(READY, None)
+
+    async def _error(self, exc: Exception) -> None:
+        log.debug("aio: NATS reports %s", exc)
+
+    def _set_state(self, state: str, detail: str | None) -> None:
+        self.state, self.detail = state, detail
+        self.service.binding_changed(self)
+
+    async def _follow_consumers(self) -> None:
+        """Keep the status detail on the nodes' consumer state (pending, ack pending, redelivered)."""
+        while True:
+            await asyncio.sleep(STATUS_INTERVAL)
+            if self.state != READY:
+                continue
+            detail = "; ".join(filter(None, [await node.consumer_state() for node in list(self.nodes.values())]))
+            if detail and detail != self.detail:
+                self._set_state(READY, detail)
+
+    async def stop(self) -> None:
+        if self._status_task is not None:
+            self._status_task.cancel()
+        for name in list(self.nodes):
+            await self._stop_node(name)
+        if self.client is not None and not self.client.is_closed:
+            await self.client.close()  # the nodes have unsubscribed and settled: nothing is left to drain
+        if self.local is not None:
+            await self.local.stop()
+        self.state = STOPPED
+
+    def status(self) -> BindingStatus:
+        return BindingStatus(self.state, self.url, self.detail)
+
+    # -- nodes -----------------------------------------------------------------------------------------
+    def spec_for(self, version: PayloadVersion) -> NodeSpec:
+        """From the SDK's app.yaml when it describes this process, else from the settings and the cell's options."""
+        options = version.payload.options
+        if appconfig.lookup(self.app_config, "metadata.process_name") == version.name:
+            return appconfig.spec_from_app_config(self.app_config, self.settings["ack_wait"])
+        return appconfig.derive_spec(self.settings, version.name, options.get("runner", "task"),
+                                     options.get("workflow"), tuple(options.get("subscribe") or ()), self.url)
+
+    async def register(self, version: PayloadVersion) -> str:
+        spec = self.spec_for(version)
+        problem = handlers.missing_handler(version, spec.runner)
+        if problem:
+            raise ValueError(problem)
+        current = self.nodes.get(version.name)
+        if current is not None and current.spec == spec:
+            self.versions[version.name] = version  # the same node: new messages get the new version's handlers
+            self._start_runner(current, version)
+            return _address(spec)
+        if current is not None:
+            await self._stop_node(version.name)
+        if self.manage:
+            await managers.apply_node(self.js, spec)
+            if self.local is not None:
+                managers.write_app_config(Path(self.local.info["config_dir"]), spec)
+        node = Node(self.service, self.client, spec, self._run_hook)
+        await node.open()
+        await node.run_user(handlers.lifecycle_function(version, "initializer"), "initializer")
+        await node.subscribe()
+        self.nodes[version.name] = node
+        self.versions[version.name] = version
+        self._start_runner(node, version)
+        return _address(spec)
+
+    def _start_runner(self, node: Node, version: PayloadVersion) -> None:
+        """(Re)start a trigger's runner with the cell's current one; the previous one is cancelled."""
+        previous = self.runners.pop(version.name, None)
+        if previous is not None:
+            previous.cancel()
+        runner = handlers.lifecycle_function(version, "runner")
+        if node.spec.runner == "trigger" and runner is not None:
+            self.runners[version.name] = RunnerThread(node, runner)
+
+    async def _run_hook(self, process: str, stage: str, call: Callable[[], Any]) -> None:
+        """Initializer and finalizer run like executions: journaled, output captured, on a worker thread."""
+        outcome = await self.service.execute(PLATFORM, process, {"stage": stage}, lambda _: call_payload(call),
+                                             meta={"stage": stage}, needs_payload=False)
+        if outcome.error_type == UNAVAILABLE:  # the kernel is stopping: the finalizer still runs, unjournaled
+            await asyncio.to_thread(call_payload, call)
+        elif not outcome.ok:
+            raise RuntimeError(f"the {stage} failed: {outcome.error}")
+
+    async def _stop_node(self, name: str) -> None:
+        node = self.nodes.pop(name)
+        runner = self.runners.pop(name, None)
+        if runner is not None:
+            runner.cancel()
+        await node.close()
+        try:
+            await node.run_user(handlers.lifecycle_function(self.versions.pop(name), "finalizer"), "finalizer")
+        except RuntimeError as exc:
+            log.warning("aio: %s", exc)
+
+    async def unregister(self, name: str) -> None:
+        if name in self.nodes:
+            await self._stop_node(name)
+
+    def run_payload(self, version: PayloadVersion, input: Any, context: Any) -> Any:
+        if not isinstance(context, Delivery):
+            raise RuntimeError("an AIO execution needs its NATS message: publish it again (%aio_publish) to rerun it")
+        try:
+            handlers.handle(version, context.message, context.node.spec.process, context.sdk)
+        except handlers.HandlerFailure as exc:
+            context.failure = str(exc)
+            raise
+        return [{"subject": subject, **wire.describe(sent)} for sent, subject in context.sdk.messaging.outputs] or None
+
+    # -- requests from the notebook --------------------------------------------------------------------
+    def trigger_of(self, workflow: str | None) -> Node:
+        workflow = workflow or self.settings["workflow"]
+        for node in self.nodes.values():
+            if node.spec.runner == "trigger" and node.spec.workflow == workflow:
+                return node
+        raise LookupError(f"no trigger node of workflow {workflow!r} runs in this kernel: "
+                          f"define one with %%aio_node NAME --runner trigger --workflow {workflow}")
+
+    async def request(self, workflow: str | None, value: Any, timeout: float) -> Any:
+        """Send ``value`` through the workflow's trigger and return the exit node's answer."""
+        node = self.trigger_of(workflow)
+        request_id = wire.new_request_id()
+        future = node.response_channel(request_id)
+        try:
+            await node.publish(wire.ok_message(request_id, wire.pack(value), node.spec.process))
+            answer = await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no answer to request {request_id} from workflow {node.spec.workflow} "
+                               f"within {timeout:g} s") from None
+        finally:
+            node.forget(request_id)
+        if answer is None:
+            raise RuntimeError(f"trigger {node.spec.process} stopped before request {request_id} was answered")
+        if answer.message_type == wire.ERROR:
+            raise RequestFailed(f"request {request_id} failed in node {answer.from_node}: {answer.error}")
+        return wire.unpack(answer.payload)
+
+    async def publish_raw(self, subject: str, data: bytes) -> None:
+        await self.js.publish(subject, data)
+
+
+def _address(spec: NodeSpec) -> str:
+    inputs = ", ".join(spec.inputs) or "requests"
+    return f"{inputs} → {spec.output}"
