@@ -1,0 +1,121 @@
+"""What a command handler gets besides its message: the context that replies, forwards, fails and adds effects.
+
+Both entity kinds share it; event-sourced contexts add ``emit``, CRDT contexts add the CRDT and streaming.
+Failing raises :class:`CommandFailed`, so a handler stops where it fails.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from . import wire
+from .protos.gen.cloudstate import entity_pb2
+
+
+class CommandFailed(Exception):
+    """A business failure: the caller gets the description, the entity keeps serving."""
+
+    def __init__(self, description: str, restart: bool = False) -> None:
+        super().__init__(description)
+        self.description = description
+        self.restart = restart
+
+
+class EntityCrashed(Exception):
+    """The entity's state can no longer be trusted (an event or snapshot handler failed): the stream ends."""
+
+
+def describe(value: Any) -> Any:
+    """A JSON-friendly view of a payload, for the journal and the widgets."""
+    if isinstance(value, Message):
+        return {"@type": value.DESCRIPTOR.full_name,
+                **json_format.MessageToDict(value, preserving_proto_field_name=True)}
+    if isinstance(value, wire.Json):
+        return {"@json": value.type_name, "value": value.value}
+    return value
+
+
+class CommandContext:
+    """One command on one entity."""
+
+    def __init__(self, entity_id: str, command: entity_pb2.Command, output_class: type[Message] | None) -> None:
+        self.entity_id = entity_id
+        self.command_id = command.id
+        self.command_name = command.name
+        self.streamed = command.streamed
+        self.output_class = output_class
+        self.forwarded: entity_pb2.Forward | None = None
+        self.effects: list[entity_pb2.SideEffect] = []
+
+    def fail(self, description: str, restart: bool = False) -> None:
+        """Fail the command; the caller gets ``description``. Nothing the command did is kept."""
+        raise CommandFailed(str(description), restart)
+
+    def forward(self, service: str, command: str, payload: Any) -> None:
+        """Answer by handing the command on to another service's method."""
+        self.forwarded = entity_pb2.Forward(service_name=service, command_name=command, payload=wire.pack(payload))
+
+    def effect(self, service: str, command: str, payload: Any, synchronous: bool = False) -> None:
+        """Also call another service's method once this command's reply is settled."""
+        self.effects.append(wire.side_effect(service, command, wire.pack(payload), synchronous))
+
+    def client_action(self, result: Any) -> entity_pb2.ClientAction:
+        if self.forwarded is not None:
+            return entity_pb2.ClientAction(forward=self.forwarded)
+        return wire.reply_action(wire.pack(self.coerce(result)))
+
+    def coerce(self, result: Any) -> Any:
+        return coerce(result, self.output_class, self.command_name)
+
+
+def coerce(result: Any, output_class: type[Message] | None, what: str) -> Any:
+    """A handler may return the output message, a dict of its fields, or None for an empty one."""
+    if output_class is None:
+        if result is None:
+            raise TypeError(f"{what} returned nothing, and its output type is unknown")
+        return result
+    if result is None:
+        return output_class()
+    if isinstance(result, dict):
+        return json_format.ParseDict(result, output_class())
+    if isinstance(result, Message) and result.DESCRIPTOR.full_name != output_class.DESCRIPTOR.full_name:
+        raise TypeError(f"{what} must return {output_class.DESCRIPTOR.full_name}, not {result.DESCRIPTOR.full_name}")
+    return result
+
+
+def decode_command(command: entity_pb2.Command, types, message_class) -> Any:
+    """The command's input message, checked against the method's input type; a bad one fails the command."""
+    try:
+        message = wire.unpack(command.payload, message_class)
+    except wire.WireError as exc:
+        raise CommandFailed(str(exc)) from None
+    if types is not None and isinstance(message, Message) and \
+            message.DESCRIPTOR.full_name != types[0].DESCRIPTOR.full_name:
+        raise CommandFailed(f"{command.name} takes {types[0].DESCRIPTOR.full_name}, not {message.DESCRIPTOR.full_name}")
+    return message
+
+
+def handler_error(exc: BaseException) -> str:
+    """The description a caller gets for a handler that raised."""
+    if isinstance(exc, CommandFailed):
+        return exc.description
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+
+def describe_action(action: entity_pb2.ClientAction, message_class) -> dict:
+    """The journal's view of a reply or forward: the decoded reply, or where the command went."""
+    if action.WhichOneof("action") == "forward":
+        return {"forward": f"{action.forward.service_name}/{action.forward.command_name}",
+                "forward_input": _decoded(action.forward.payload, message_class)}
+    return {"reply": _decoded(action.reply.payload, message_class)}
+
+
+def _decoded(payload, message_class) -> Any:
+    try:
+        return describe(wire.unpack(payload, message_class))
+    except wire.WireError:
+        return payload.type_url

@@ -1,0 +1,333 @@
+"""The local CloudState proxy (``polynb up cloudstate``): drives a user function as the real proxy does.
+
+It discovers the user function (``USER_FUNCTION_HOST``/``USER_FUNCTION_PORT``), keeps one ``handle``
+stream per entity id with commands serialised on it, persists events and snapshots in SQLite and replays
+them when a stream is reopened, runs forwards and side effects as calls, passivates idle entities, and
+serves the entities' gRPC services (with server reflection; CRDT server-streaming calls as gRPC streams)
+and their HTTP/JSON API to clients.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Mapping
+
+import grpc
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory
+from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha._async import ReflectionServicer
+from grpc_reflection.v1alpha import reflection_pb2_grpc
+
+from ..base import StandIn
+from . import proxyhttp, wire
+from .proxydrivers import CommandError, CrdtDriver, Driver, EventSourcedDriver
+from .proxystore import EventStore
+from .protolib import standard_files
+from .protos.gen.cloudstate import entity_pb2, entity_pb2_grpc
+
+log = logging.getLogger("polynb.cloudstate.proxy")
+PROXY_INFO = entity_pb2.ProxyInfo(protocol_major_version=wire.PROTOCOL_MAJOR, protocol_minor_version=wire.PROTOCOL_MINOR,
+                                  proxy_name="polynb-local-proxy", proxy_version="0.1",
+                                  supported_entity_types=[wire.EVENT_SOURCED, wire.CRDT])
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    """What discovery told about one entity, resolved against the spec's descriptors."""
+
+    spec: entity_pb2.Entity
+    methods: Mapping[str, tuple[type, type, bool]]  # name -> (input class, output class, server streaming)
+    key_fields: Mapping[str, list[str]]  # input type -> entity key field names
+
+
+class Discovery:
+    """One discovery's result: the pool, the entities and the HTTP routes."""
+
+    def __init__(self, spec: entity_pb2.EntitySpec) -> None:
+        files = descriptor_pb2.FileDescriptorSet.FromString(spec.proto)
+        self.pool = descriptor_pool.DescriptorPool()
+        for proto in with_standard_imports(list(files.file)):
+            self.pool.Add(proto)
+        messages = {f"{f.package}.{m.name}".lstrip("."): m for f in files.file for m in f.message_type}
+        services = {f"{f.package}.{s.name}".lstrip("."): s for f in files.file for s in f.service}
+        rule = self._class("google.api.HttpRule")
+        self.entities: dict[str, EntityInfo] = {}
+        self.routes: list[proxyhttp.Route] = []
+        for entity in spec.entities:
+            if entity.service_name not in services:
+                raise ValueError(f"the spec's descriptors hold no service {entity.service_name!r}")
+            service = services[entity.service_name]
+            methods, keys = {}, {}
+            for method in service.method:
+                input_name, output_name = method.input_type.lstrip("."), method.output_type.lstrip(".")
+                methods[method.name] = (self._class(input_name), self._class(output_name), method.server_streaming)
+                keys[input_name] = proxyhttp.entity_key_fields(messages[input_name]) if input_name in messages else []
+                self.routes += proxyhttp.routes_of(entity.service_name, method, rule)
+            self.entities[entity.service_name] = EntityInfo(entity, methods, keys)
+
+    def _class(self, name: str):
+        try:
+            return message_factory.GetMessageClass(self.pool.FindMessageTypeByName(name))
+        except KeyError:
+            return None
+
+
+def with_standard_imports(files: list) -> list:
+    """The spec's files in dependency order, with the standard files they import but were not sent (the
+    official 0.1.1 library sends its files unordered and leaves out ``cloudstate/eventing.proto`` and
+    ``google/api/httpbody.proto``)."""
+    known = {**standard_files(), **{f.name: f for f in files}}
+    ordered: dict[str, Any] = {}
+
+    def visit(name: str) -> None:
+        if name in ordered or name not in known:
+            return
+        for dependency in known[name].dependency:
+            visit(dependency)
+        ordered[name] = known[name]
+
+    for proto in files:
+        visit(proto.name)
+    return list(ordered.values())
+
+
+class LocalProxy(StandIn):
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.settings = settings
+        self.discovery: Discovery | None = None
+        self.drivers: dict[tuple[str, str], Driver] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    async def start(self) -> Mapping[str, Any]:
+        db = self.settings["proxy_db"] or os.path.join(tempfile.gettempdir(), "polynb-cloudstate-proxy.sqlite")
+        self.store = EventStore(Path(db))
+        self.user_function = f"{self.settings['user_function_host']}:{self.settings['user_function_port']}"
+        self.channel = grpc.aio.insecure_channel(self.user_function)
+        self.server = grpc.aio.server()
+        self.server.add_generic_rpc_handlers([_EntityCalls(self)])
+        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(_LiveReflection(self), self.server)
+        grpc_port = self.server.add_insecure_port(f"127.0.0.1:{self.settings['proxy_port']}")
+        await self.server.start()
+        app = tornado.web.Application([(r"/\.polynb/discover", _Rediscover, {"proxy": self}),
+                                       (r"/.*", _HttpApi, {"proxy": self})])
+        self.http = tornado.httpserver.HTTPServer(app)
+        sockets = tornado.netutil.bind_sockets(self.settings["proxy_http_port"], "127.0.0.1")
+        self.http.add_sockets(sockets)
+        http_port = sockets[0].getsockname()[1]
+        self._discovering = asyncio.ensure_future(self.discover_until_answered())
+        return {"grpc": f"127.0.0.1:{grpc_port}", "http": f"http://127.0.0.1:{http_port}",
+                "user_function": self.user_function, "db": str(db)}
+
+    async def stop(self) -> None:
+        self._discovering.cancel()
+        for driver in list(self.drivers.values()):
+            await driver.close()
+        self.http.stop()
+        await self.server.stop(grace=1.0)
+        await self.channel.close()
+        self.store.close()
+
+    # -- discovery -----------------------------------------------------------------------------------------
+    async def discover(self) -> Discovery:
+        spec = await entity_pb2_grpc.EntityDiscoveryStub(self.channel).discover(PROXY_INFO, timeout=30)
+        discovery = Discovery(spec)
+        self.discovery = discovery
+        log.info("discovered %s", ", ".join(discovery.entities) or "no entities")
+        return discovery
+
+    async def discover_until_answered(self) -> None:
+        """As the real proxy does: retry until the user function answers."""
+        while self.discovery is None:
+            try:
+                await self.discover()
+            except (grpc.RpcError, ValueError) as exc:
+                log.info("user function at %s not ready: %s", self.user_function, exc)
+                await asyncio.sleep(1.0)
+
+    # -- calls ---------------------------------------------------------------------------------------------
+    def method(self, service: str, method: str) -> tuple[EntityInfo, tuple[type, type, bool]] | None:
+        info = self.discovery.entities.get(service) if self.discovery else None
+        if info is None or method not in info.methods:
+            return None
+        return info, info.methods[method]
+
+    async def invoke(self, service: str, method: str, payload: any_pb2.Any) -> any_pb2.Any:
+        """One client call: route to the entity, answer its reply, run its forward and side effects."""
+        found = self.method(service, method)
+        if found is None:
+            raise CommandError(f"no entity serves {service}/{method}", grpc.StatusCode.UNIMPLEMENTED)
+        info, (input_class, _, streaming) = found
+        if streaming:
+            raise CommandError(f"{service}/{method} streams its replies: call it as a stream",
+                               grpc.StatusCode.FAILED_PRECONDITION)
+        driver = self._driver(info, self._entity_id(info, input_class, payload))
+        action, effects = await driver.command(method, payload)
+        await self._side_effects(effects)
+        return await self._answer(action)
+
+    async def invoke_stream(self, service: str, method: str, payload: any_pb2.Any) -> AsyncIterator[any_pb2.Any]:
+        """A server-streaming call on a CRDT entity: its first reply, then each streamed message."""
+        info, (input_class, _, _) = self.method(service, method)
+        driver = self._driver(info, self._entity_id(info, input_class, payload))
+        if not isinstance(driver, CrdtDriver):
+            raise CommandError(f"{service} is not a CRDT entity; only CRDT entities stream",
+                               grpc.StatusCode.UNIMPLEMENTED)
+        async with contextlib.aclosing(driver.stream(method, payload)) as messages:
+            async for action, effects, _ in messages:
+                await self._side_effects(effects)
+                if action.WhichOneof("action") is not None:
+                    yield await self._answer(action)
+
+    async def _side_effects(self, effects: list) -> None:
+        for effect in effects:
+            call = self.invoke(effect.service_name, effect.command_name, effect.payload)
+            if effect.synchronous:
+                await call
+            else:
+                self._background(call)
+
+    async def _answer(self, action: entity_pb2.ClientAction) -> any_pb2.Any:
+        which = action.WhichOneof("action")
+        if which == "forward":
+            return await self.invoke(action.forward.service_name, action.forward.command_name, action.forward.payload)
+        if which == "failure":
+            raise CommandError(action.failure.description)
+        return action.reply.payload
+
+    def _entity_id(self, info: EntityInfo, input_class: type, payload: any_pb2.Any) -> str:
+        fields = info.key_fields.get(input_class.DESCRIPTOR.full_name) or []
+        if not fields:
+            raise CommandError(f"{input_class.DESCRIPTOR.full_name} has no (cloudstate.entity_key) field",
+                               grpc.StatusCode.INVALID_ARGUMENT)
+        message = input_class.FromString(payload.value)
+        return ":".join(str(getattr(message, name)) for name in fields)
+
+    def _driver(self, info: EntityInfo, entity_id: str) -> Driver:
+        key = (info.spec.service_name, entity_id)
+        if key not in self.drivers:
+            kind = EventSourcedDriver if info.spec.entity_type == wire.EVENT_SOURCED else CrdtDriver
+            self.drivers[key] = kind(self.channel, info.spec, entity_id, self.store,
+                                     on_closed=lambda: self.drivers.pop(key, None))
+        return self.drivers[key]
+
+    def _background(self, call) -> None:
+        task = asyncio.ensure_future(call)
+        self._tasks.add(task)
+        task.add_done_callback(self._side_effect_done)
+
+    def _side_effect_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("side effect failed: %s", task.exception())
+
+
+class _EntityCalls(grpc.GenericRpcHandler):
+    """Every entity method, looked up per call so that re-discovery takes effect at once."""
+
+    def __init__(self, proxy: LocalProxy) -> None:
+        self.proxy = proxy
+
+    def service(self, details):
+        service, _, method = details.method.lstrip("/").rpartition("/")
+        found = self.proxy.method(service, method)
+        if found is None:
+            return None
+        input_class, _, streaming = found[1]
+
+        async def call(request: bytes, context) -> bytes:
+            payload = any_pb2.Any(type_url=wire.MESSAGE_PREFIX + input_class.DESCRIPTOR.full_name, value=request)
+            try:
+                return (await self.proxy.invoke(service, method, payload)).value
+            except CommandError as exc:
+                await context.abort(exc.code, exc.description)
+
+        async def streamed(request: bytes, context):
+            payload = any_pb2.Any(type_url=wire.MESSAGE_PREFIX + input_class.DESCRIPTOR.full_name, value=request)
+            try:
+                async with contextlib.aclosing(self.proxy.invoke_stream(service, method, payload)) as replies:
+                    async for reply in replies:
+                        yield reply.value
+            except CommandError as exc:
+                await context.abort(exc.code, exc.description)
+
+        if streaming:
+            return grpc.unary_stream_rpc_method_handler(streamed, request_deserializer=None, response_serializer=None)
+        return grpc.unary_unary_rpc_method_handler(call, request_deserializer=None, response_serializer=None)
+
+
+class _LiveReflection(ReflectionServicer):
+    """Server reflection over whatever was discovered last."""
+
+    def __init__(self, proxy: LocalProxy) -> None:
+        self.proxy = proxy
+
+    @property
+    def _service_names(self) -> tuple[str, ...]:
+        entities = self.proxy.discovery.entities if self.proxy.discovery else {}
+        return (reflection.SERVICE_NAME, *sorted(entities))
+
+    @property
+    def _pool(self):
+        return self.proxy.discovery.pool if self.proxy.discovery else descriptor_pool.DescriptorPool()
+
+
+class _Rediscover(tornado.web.RequestHandler):
+    def initialize(self, proxy: LocalProxy) -> None:
+        self.proxy = proxy
+
+    async def post(self) -> None:
+        try:
+            discovery = await self.proxy.discover()
+        except (grpc.RpcError, ValueError) as exc:
+            self.set_status(502)
+            self.write({"error": f"discovery failed: {exc}"})
+            return
+        self.write({"entities": sorted(discovery.entities)})
+
+
+class _HttpApi(tornado.web.RequestHandler):
+    """The entities' HTTP/JSON API: a rule's route, or ``POST /<service>/<method>``."""
+
+    def initialize(self, proxy: LocalProxy) -> None:
+        self.proxy = proxy
+
+    async def _serve(self) -> None:
+        routes = self.proxy.discovery.routes if self.proxy.discovery else []
+        verb = self.request.method.lower()
+        for route in routes:
+            match = route.pattern.match(self.request.path)
+            if match and route.verb == verb:
+                await self._call(route, match)
+                return
+        self.set_status(404)
+        self.write({"error": f"no entity method answers {self.request.method} {self.request.path}"})
+
+    async def _call(self, route: proxyhttp.Route, match) -> None:
+        input_class, output_class, _ = self.proxy.method(route.service, route.method)[1]
+        try:
+            request = proxyhttp.request_message(route, match, self.request.body, self.request.query_arguments,
+                                                input_class)
+        except ValueError as exc:
+            self.set_status(400)
+            self.write({"error": f"bad request for {route.service}/{route.method}: {exc}"})
+            return
+        try:
+            reply = await self.proxy.invoke(route.service, route.method, wire.pack(request))
+        except CommandError as exc:
+            self.set_status(500)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.write(exc.description)
+            return
+        self.set_header("Content-Type", "application/json")
+        self.write(proxyhttp.response_json(route, output_class.FromString(reply.value)))
+
+    get = post = put = delete = patch = _serve
