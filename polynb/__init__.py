@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import atexit
+import importlib.abc
+import importlib.util
 import json
+import sys
 import threading
 from typing import Any
 
@@ -129,12 +132,41 @@ def shutdown(timeout: float | None = None) -> int:
 atexit.register(shutdown, 1.0)
 
 
-def __getattr__(name: str) -> Any:
-    """``polynb.kgrid``, ``polynb.colonies``, ...: each platform's notebook API (its ``api`` module)."""
-    import importlib
+def _platform_api(name: str) -> str | None:
+    """The module name of a platform's notebook API, when ``name`` is a platform that has one."""
     import importlib.util
 
-    if not name.startswith("_") and importlib.util.find_spec(f"polynb.platforms.{name}") is not None:
-        if importlib.util.find_spec(f"polynb.platforms.{name}.api") is not None:
-            return importlib.import_module(f"polynb.platforms.{name}.api")
-    raise AttributeError(f"module 'polynb' has no attribute {name!r}")
+    if name.startswith("_") or importlib.util.find_spec(f"polynb.platforms.{name}") is None:
+        return None
+    api = f"polynb.platforms.{name}.api"
+    return api if importlib.util.find_spec(api) is not None else None
+
+
+def __getattr__(name: str) -> Any:
+    """``polynb.kgrid``, ``polynb.colonies``, ...: each platform's notebook API (its ``api`` module)."""
+    api = _platform_api(name)
+    if api is None:
+        raise AttributeError(f"module 'polynb' has no attribute {name!r}")
+    import importlib
+
+    return importlib.import_module(api)
+
+
+class _PlatformApiAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Makes ``from polynb.cloudstate import command`` import ``polynb.platforms.cloudstate.api``."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None):
+        package, _, name = fullname.rpartition(".")
+        if package != __name__ or _platform_api(name) is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        # the import system hands out whatever sys.modules holds once this returns: the API module itself
+        sys.modules[module.__name__] = importlib.import_module(_platform_api(module.__name__.rpartition(".")[2]))
+
+
+sys.meta_path.append(_PlatformApiAlias())

@@ -172,7 +172,7 @@ class Journal:
         self.notebook = str(notebook) if notebook is not None else None  # the writing kernel's notebook
         self.interrupted_on_open = 0
         if readonly:
-            self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
                                        isolation_level=None, timeout=30)
             self._db.row_factory = sqlite3.Row
             return

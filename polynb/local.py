@@ -83,5 +83,8 @@ async def stop_when_orphaned(stop: asyncio.Event, interval: float = 1.0) -> None
         return
     while os.getppid() == int(parent):
         await asyncio.sleep(interval)
-    print(f"polynb up: the process {parent} that started it is gone; stopping", file=sys.stderr, flush=True)
     stop.set()
+    try:  # the parent read our stderr: with it gone, the pipe may be broken
+        print(f"polynb up: the process {parent} that started it is gone; stopping", file=sys.stderr, flush=True)
+    except OSError:
+        pass

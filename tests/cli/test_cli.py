@@ -56,7 +56,7 @@ def test_a_stand_in_started_for_a_process_stops_when_that_process_is_killed():
         "import os, subprocess, sys, time\n"
         "child = subprocess.Popen([sys.executable, '-m', 'polynb', 'up', 'fake', '--json'],"
         " env={**os.environ, 'POLYNB_STANDIN_PARENT': str(os.getpid())}, stdout=subprocess.PIPE,"
-        " stderr=subprocess.DEVNULL, start_new_session=True)\n"
+        " stderr=subprocess.PIPE, start_new_session=True)\n"  # as start_local: its pipes die with it
         "child.stdout.readline()\n"
         "print(child.pid, flush=True)\n"
         "time.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
@@ -101,6 +101,15 @@ def test_journal_prints_records_as_a_table_and_as_json(tmp_path):
                            check=True).stdout.splitlines()
     assert [(r["input"], r["status"], r["output"]) for r in map(json.loads, lines)] == [
         ({"x": 1}, "succeeded", 2), ({"x": 0}, "failed", None)]
+
+
+def test_journal_reads_a_folder_given_relative_to_the_working_directory(tmp_path):
+    from polynb.journal import Journal
+
+    Journal(tmp_path / ".polynb").open("fake", "hello", 1)
+    table = subprocess.run(POLYNB + ["journal", ".polynb"], cwd=tmp_path, capture_output=True, text=True)
+    assert table.returncode == 0, table.stderr
+    assert "hello" in table.stdout
 
 
 def test_journal_of_a_folder_without_one_says_so(tmp_path):
