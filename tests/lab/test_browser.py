@@ -31,19 +31,21 @@ KERNEL_READY = """() => {
 def lab(tmp_path, monkeypatch):
     root = tmp_path / "root"
     (root / "notebooks").mkdir(parents=True)
-    (root / "tests").mkdir()
     shutil.copy(ROOT / "notebooks" / "tour.ipynb", root / "notebooks")
-    shutil.copy(ROOT / "tests" / "fakeplatform.py", root / "tests")
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     monkeypatch.setenv("JUPYTERLAB_SETTINGS_DIR", str(tmp_path / "settings"))
-    monkeypatch.delenv("FAKE_REGISTRY_URL", raising=False)
     monkeypatch.delenv("POLYNB_JOURNAL_DIR", raising=False)
     server = JupyterServer(root, app="jupyterlab",
                            extra=["--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly"])
     yield server
     server.stop()
+
+
+# What the tour's executions leave in each registering cell's live status widget.
+EXPECTED_WIDGETS = {("kgrid", "tour/score/1.0/score"): 1, ("vantiq", "score"): 1, ("colonies", "score_job"): 1,
+                    ("aio", "tour-score"): 1, ("cloudstate", "tour.Scores"): 2}  # CloudState: recovery + command
 
 
 def test_the_tour_runs_in_jupyterlab_and_the_widgets_and_side_panel_show_its_executions(lab):
@@ -61,26 +63,38 @@ def test_the_tour_runs_in_jupyterlab_and_the_widgets_and_side_panel_show_its_exe
             page.wait_for_function(KERNEL_READY, timeout=90_000)
             page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
-            # The last registering cell's live status widget counts every execution of the payload.
-            page.wait_for_selector('.polynb-status[data-payload="greet"][data-executions="4"]', timeout=60_000)
-            status = page.locator('.polynb-status[data-payload="greet"]').last
-            assert status.get_attribute("data-last-status") == "succeeded"
-            assert status.get_attribute("data-failed") == "1"
+            # Every registering cell's live status widget counts the executions that reached it.
+            for (platform, payload), count in EXPECTED_WIDGETS.items():
+                page.wait_for_selector(f'.polynb-status[data-platform="{platform}"][data-payload="{payload}"]'
+                                       f'[data-executions="{count}"]', timeout=180_000)
+                status = page.locator(f'.polynb-status[data-platform="{platform}"][data-payload="{payload}"]').last
+                assert status.get_attribute("data-last-status") == "succeeded"
+                assert status.get_attribute("data-state") == "ready"
             page.wait_for_selector(".polynb-dashboard", timeout=60_000)
 
-            # The side panel polls the server extension and lists the same executions.
-            page.wait_for_function("document.querySelectorAll('.polynb-panel-execution').length === 4", timeout=30_000)
+            # The side panel polls the server extension and lists the same executions and payloads.
+            total = sum(EXPECTED_WIDGETS.values())
+            page.wait_for_function(f"document.querySelectorAll('.polynb-panel-execution').length === {total}",
+                                   timeout=30_000)
             statuses = page.locator(".polynb-panel-execution").evaluate_all("rows => rows.map(r => r.dataset.status)")
-            assert sorted(statuses) == ["failed", "succeeded", "succeeded", "succeeded"]
-            payload = page.locator(".polynb-panel-payload").first
-            assert payload.get_attribute("data-executions") == "4"
+            assert statuses == ["succeeded"] * total
+            platforms = page.locator(".polynb-panel-platform").evaluate_all(
+                "rows => rows.map(r => [r.querySelector('.polynb-panel-name').textContent, r.dataset.state])")
+            assert sorted(platforms) == [[p, "ready"] for p in ("aio", "cloudstate", "colonies", "kgrid", "vantiq")]
             page.screenshot(path=str(SHOTS / "tour-panel.png"))
 
-            # Clicking a failed execution shows its traceback in the panel's detail pane.
-            page.click('.polynb-panel-execution[data-status="failed"]')
+            # Clicking an execution shows its input and output in the panel's detail pane.
+            page.click('.polynb-panel-execution:has-text("kgrid")')
             page.wait_for_selector(".polynb-panel-detail", timeout=30_000)
-            assert "AttributeError" in page.inner_text(".polynb-panel-detail")
+            detail = page.inner_text(".polynb-panel-detail")
+            assert '"speed": 1' in detail and '"score": 8' in detail
             page.screenshot(path=str(SHOTS / "tour-detail.png"))
+
+            # Clicking a payload makes the cell that defines it the active cell.
+            page.click('.polynb-panel-payload:has-text("score_job")')
+            page.wait_for_function(
+                "() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource()"
+                ".startsWith('%%colonies_func score_job')", timeout=30_000)
         except Exception:
             page.screenshot(path=str(SHOTS / "tour-failure.png"))
             raise
