@@ -24,8 +24,10 @@ $(LAB_BUILT): $(STAMP) $(LAB_SOURCES)
 
 setup: $(STAMP) $(LAB_BUILT)
 
+# The local platforms run once for the session (binder/start, as on Binder); Ctrl-C stops them and the lab.
 demo: setup
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	binder/start $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # The browser test drives Debian's Chromium (never a downloaded browser build).
 chromium:

@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     up = commands.add_parser("up", help="run local stand-ins of platforms on 127.0.0.1 until SIGINT/SIGTERM")
     up.add_argument("platforms", nargs="*", metavar="PLATFORM")
     up.add_argument("--json", action="store_true", help="print one JSON line once every platform is ready")
+    up.add_argument("--env-file", type=Path, metavar="FILE",
+                    help="once ready, write the environment (export lines) that points kernels at these stand-ins")
     up_options = [option for platform in platforms.available().values() for option in platform.up_options]
     for option in up_options:
         if option.kind == "switch":
@@ -49,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if value is not None:
                 os.environ[option.env] = {"path": lambda: str(Path(value).resolve()), "switch": lambda: "true",
                                           "value": lambda: value}[option.kind]()
-        return asyncio.run(_up(args.platforms, args.json))
+        return asyncio.run(_up(args.platforms, args.json, args.env_file))
     if args.command == "serve":
         from .serve import serve_notebook
 
@@ -59,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _status(args.directory)
 
 
-async def _up(names: Sequence[str], as_json: bool) -> int:
+async def _up(names: Sequence[str], as_json: bool, env_file: Path | None = None) -> int:
     from .local import stop_when_orphaned
     from .service import load_settings
 
@@ -83,6 +86,8 @@ async def _up(names: Sequence[str], as_json: bool) -> int:
             stand_in = known[name].stand_in(settings[name])
             started.append(stand_in)
             info[name] = dict(await stand_in.start())
+        if env_file is not None:
+            _write_env(env_file, {name: known[name] for name in chosen}, info)
         if as_json:
             print(json.dumps(info), flush=True)
         else:
@@ -95,6 +100,16 @@ async def _up(names: Sequence[str], as_json: bool) -> int:
         for stand_in in reversed(started):
             await stand_in.stop()
     return 0
+
+
+def _write_env(path: Path, chosen: dict, info: dict) -> None:
+    """``export`` lines a shell sources so that kernels it starts use these stand-ins (written atomically)."""
+    lines = [f"export {key}={shlex.quote(str(value))}"
+             for name, platform in chosen.items() if platform.client_env is not None
+             for key, value in platform.client_env(info[name]).items()]
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("".join(line + "\n" for line in lines))
+    partial.replace(path)
 
 
 def _open_journal(directory: Path | None):

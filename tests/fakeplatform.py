@@ -133,4 +133,5 @@ platforms.register(Platform(
               Setting("greeting", "FAKE_GREETING", None)),
     magics=FakeMagics, stand_in=FakeStandIn,
     up_options=(UpOption("--fake-greeting", "FAKE_GREETING", "what the fake stand-in reports", "value"),),
+    client_env=lambda info: {"FAKE_REGISTRY_URL": info["url"]},
 ))

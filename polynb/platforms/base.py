@@ -7,7 +7,7 @@ journals the execution and calls back :meth:`Binding.run_payload` on a worker th
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 from ..config import Section, Setting
@@ -108,4 +108,5 @@ class Platform:
     magics: type | None = None
     stand_in: Callable[[Section], StandIn] | None = None
     up_options: tuple[UpOption, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the environment that points a kernel at a running stand-in, from what the stand-in reported
+    client_env: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None

@@ -42,6 +42,19 @@ def test_up_takes_each_platforms_own_options():
         process.communicate(timeout=30)
 
 
+def test_up_env_file_points_a_shell_and_its_kernels_at_the_stand_ins(tmp_path):
+    env_file = tmp_path / "platforms.env"
+    process = start(["up", "fake", "--json", "--env-file", str(env_file)])
+    try:
+        url = json.loads(process.stdout.readline())["fake"]["url"]
+        sourced = subprocess.run(["bash", "-c", f". {env_file} && echo $FAKE_REGISTRY_URL"], capture_output=True,
+                                 text=True, check=True).stdout.strip()
+        assert sourced == url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+
+
 def test_up_stops_on_sigint_too():
     process = start(["up", "--json"])
     info = json.loads(process.stdout.readline())

@@ -34,4 +34,5 @@ PLATFORM = Platform(
         Setting("request_timeout", "POLYNB_AIO_REQUEST_TIMEOUT", 30.0, cast=float,
                 help="seconds polynb.aio.request waits for the exit node's answer"),
     ),
+    client_env=lambda info: {"KAI_NATS_URL": info["url"]},
 )

@@ -15,4 +15,5 @@ from .settings import SETTINGS
 PLATFORM = Platform(name="colonies", title="ColonyOS", binding=ColoniesBinding, settings=SETTINGS,
                     magics=ColoniesMagics, stand_in=LocalColonies,
                     up_options=(UpOption("--dev-keys", "POLYNB_COLONIES_DEV_KEYS",
-                                         "ColonyOS: use the public development keys of the Colonies docs", "switch"),))
+                                         "ColonyOS: use the public development keys of the Colonies docs", "switch"),),
+                    client_env=lambda info: info["env"])

@@ -37,4 +37,5 @@ SETTINGS = (
 
 PLATFORM = Platform(name="kgrid", title="KGrid", binding=KgridBinding, settings=SETTINGS, magics=KgridMagics,
                     stand_in=LocalActivator,
-                    up_options=(UpOption("--kos", "KGRID_KOS_DIR", "KGrid: load every KO folder and zip in DIR at start"),))
+                    up_options=(UpOption("--kos", "KGRID_KOS_DIR", "KGrid: load every KO folder and zip in DIR at start"),),
+                    client_env=lambda info: {"KGRID_PROXY_ADAPTER_URL": info["url"]})

@@ -37,4 +37,5 @@ PLATFORM = Platform(
         Setting("query_timeout", "VANTIQ_QUERY_TIMEOUT", 30.0, cast=float,
                 help="seconds the local stand-in waits for a query's final answer"),
     ),
+    client_env=lambda info: {"VANTIQ_TARGET_SERVER": info["url"], "CONNECTOR_AUTH_TOKEN": info["token"]},
 )
