@@ -4,27 +4,16 @@ from __future__ import annotations
 import httpx
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing import globalipapp
+from notebook_shell import polynb_shell, run
 
 import polynb
 
 
 @pytest.fixture
 def ip(journal_dir, registry):
-    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
-    shell.run_line_magic("load_ext", "polynb")
-    yield shell
-    shell.run_line_magic("unload_ext", "polynb")
-    for name in ("hello", "counter", "total", "offset"):
-        shell.user_ns.pop(name, None)
+    with polynb_shell(forget=("hello", "counter", "total", "offset")) as shell:
+        yield shell
 
-
-def run(ip, source):
-    """Run a cell the way the kernel does and fail loudly if it raised."""
-    result = ip.run_cell(source)
-    if result.error_in_exec or result.error_before_exec:
-        raise result.error_in_exec or result.error_before_exec
-    return result.result
 
 
 def test_load_ext_registers_polynb_and_every_platform_magic(ip):

@@ -1,44 +1,14 @@
 """``%%aio_node`` and ``%aio_publish`` in a real IPython kernel that starts the local KAI setup by itself."""
 from __future__ import annotations
 
-import os
 
 import pytest
-from jupyter_client.manager import KernelManager
-
-
-class Kernel:
-    def __init__(self, folder) -> None:
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith("KAI_") and key not in ("POLYNB_JOURNAL_DIR",)}
-        env["JPY_SESSION_NAME"] = str(folder / "aio.ipynb")
-        self.manager = KernelManager(kernel_name="python3")
-        self.manager.start_kernel(cwd=str(folder), env=env)
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=60)
-
-    def run(self, code: str) -> tuple[dict, str]:
-        outputs: list[dict] = []
-        reply = self.client.execute_interactive(code, timeout=120, output_hook=outputs.append)
-        text = [m["content"].get("text") or m["content"].get("data", {}).get("text/plain", "")
-                or "\n".join(m["content"].get("traceback", [])) for m in outputs]
-        return reply["content"], "\n".join(text)
-
-    def ok(self, code: str) -> str:
-        content, text = self.run(code)
-        assert content["status"] == "ok", text
-        return text
-
-    def stop(self) -> None:
-        self.run("import polynb; polynb.shutdown()")
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
+from notebook_kernel import NotebookKernel
 
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    running = Kernel(tmp_path_factory.mktemp("aio-notebook"))
+    running = NotebookKernel(tmp_path_factory.mktemp("aio-notebook"), "aio.ipynb", clean_env=("KAI_", "POLYNB_JOURNAL_DIR"))
     running.ok("%load_ext polynb\nimport polynb.platforms.aio.api as aio")
     running.ok("%%aio_node entry --runner trigger --subscribe shout\n# requests come from aio.request\n")
     running.ok('%%aio_node shout --runner exit --subscribe entry\n'

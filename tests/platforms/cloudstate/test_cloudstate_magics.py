@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing import globalipapp
+from notebook_shell import polynb_shell, run
 
 import cloudstate_cells
 import polynb
@@ -16,20 +16,12 @@ ENTITY_LINE = f"%%cloudstate_entity {CART} --proto shoppingcart/shoppingcart --p
 def ip(journal_dir, monkeypatch):
     monkeypatch.setenv("PORT", "0")
     monkeypatch.delenv("CLOUDSTATE_PROXY", raising=False)
-    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
-    shell.run_line_magic("load_ext", "polynb")
-    for name in cloudstate_cells.CART_PROTOS:
-        text = (cloudstate_cells.PROTOS / f"{name}.proto").read_text()
-        shell.run_cell(f"%%cloudstate_proto {name}\n{text}")
-    yield shell
-    shell.run_line_magic("unload_ext", "polynb")
+    with polynb_shell() as shell:
+        for name in cloudstate_cells.CART_PROTOS:
+            text = (cloudstate_cells.PROTOS / f"{name}.proto").read_text()
+            shell.run_cell(f"%%cloudstate_proto {name}\n{text}")
+        yield shell
 
-
-def run(ip, source):
-    result = ip.run_cell(source)
-    if result.error_in_exec or result.error_before_exec:
-        raise result.error_in_exec or result.error_before_exec
-    return result.result
 
 
 def test_proto_cell_binds_its_messages(ip):

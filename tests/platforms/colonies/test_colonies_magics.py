@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing import globalipapp
+from notebook_shell import polynb_shell, run
 
 import polynb
 
@@ -12,19 +12,9 @@ import polynb
 def ip(journal_dir, server, monkeypatch):
     for name, value in {**server.env_vars(), "POLYNB_COLONIES_ASSIGN_TIMEOUT": "2"}.items():
         monkeypatch.setenv(name, value)
-    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
-    shell.run_line_magic("load_ext", "polynb")
-    yield shell
-    shell.run_line_magic("unload_ext", "polynb")
-    for name in ("triple", "sour", "f", "local_one"):
-        shell.user_ns.pop(name, None)
+    with polynb_shell(forget=("triple", "sour", "f", "local_one")) as shell:
+        yield shell
 
-
-def run(ip, source):
-    result = ip.run_cell(source)
-    if result.error_in_exec or result.error_before_exec:
-        raise result.error_in_exec or result.error_before_exec
-    return result.result
 
 
 def test_a_function_cell_is_served_and_submit_wait_returns_its_output(ip):

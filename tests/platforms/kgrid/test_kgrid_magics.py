@@ -3,52 +3,19 @@ it starts by itself (no KGRID_PROXY_ADAPTER_URL)."""
 from __future__ import annotations
 
 import json
-import os
 
 import httpx
 import pytest
-from jupyter_client.manager import KernelManager
+from notebook_kernel import NotebookKernel
 
 import kgrid_peers
 from polynb.platforms.kgrid import ko as kos
 
 
-class Kernel:
-    def __init__(self, folder) -> None:
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith("KGRID_") and key not in ("POLYNB_JOURNAL_DIR", "PORT")}
-        env["JPY_SESSION_NAME"] = str(folder / "kgrid.ipynb")
-        self.manager = KernelManager(kernel_name="python3")
-        self.manager.start_kernel(cwd=str(folder), env=env)
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=60)
-
-    def run(self, code: str) -> tuple[dict, str]:
-        """The execute reply's content and everything the cell printed or displayed as text."""
-        outputs: list[dict] = []
-        reply = self.client.execute_interactive(code, timeout=180, output_hook=outputs.append)
-        text = []
-        for message in outputs:
-            content = message["content"]
-            text.append(content.get("text") or content.get("data", {}).get("text/plain", "")
-                        or "\n".join(content.get("traceback", [])))
-        return reply["content"], "\n".join(text)
-
-    def ok(self, code: str) -> str:
-        content, text = self.run(code)
-        assert content["status"] == "ok", text
-        return text
-
-    def stop(self) -> None:
-        self.run("import polynb; polynb.shutdown()")  # stops the activator child before the kernel dies
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
-
-
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    running = Kernel(tmp_path_factory.mktemp("kgrid-notebook"))
+    running = NotebookKernel(tmp_path_factory.mktemp("kgrid-notebook"), "kgrid.ipynb",
+                             clean_env=("KGRID_", "POLYNB_JOURNAL_DIR", "PORT"))
     running.ok("%load_ext polynb")
     yield running
     running.stop()

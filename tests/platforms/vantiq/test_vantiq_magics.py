@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing import globalipapp
+from notebook_shell import polynb_shell, run
 
 import polynb
 from polynb.journal import SUCCEEDED
@@ -17,18 +17,10 @@ def ip(tmp_path_factory):
     patch.setenv("POLYNB_JOURNAL_DIR", str(tmp_path_factory.mktemp("journal")))
     for name in ("VANTIQ_TARGET_SERVER", "CONNECTOR_AUTH_TOKEN", "VANTIQ_SOURCES"):
         patch.delenv(name, raising=False)
-    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
-    shell.run_line_magic("load_ext", "polynb")
-    yield shell
-    shell.run_line_magic("unload_ext", "polynb")
+    with polynb_shell() as shell:
+        yield shell
     patch.undo()
 
-
-def run(ip, source):
-    result = ip.run_cell(source)
-    if result.error_in_exec or result.error_before_exec:
-        raise result.error_in_exec or result.error_before_exec
-    return result.result
 
 
 def test_a_vantiq_exec_cell_is_registered_without_running_and_answers_name_queries(ip):
