@@ -70,6 +70,7 @@ def test_the_tour_runs_in_jupyterlab_and_the_widgets_and_side_panel_show_its_exe
                 status = page.locator(f'.polynb-status[data-platform="{platform}"][data-payload="{payload}"]').last
                 assert status.get_attribute("data-last-status") == "succeeded"
                 assert status.get_attribute("data-state") == "ready"
+                status.screenshot(path=str(SHOTS / f"widget-{platform}.png"))
             page.wait_for_selector(".polynb-dashboard", timeout=60_000)
 
             # The side panel polls the server extension and lists the same executions and payloads.
