@@ -10,8 +10,10 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -61,7 +63,10 @@ def serve_notebook(path: Path, kernel_name: str = "python3", cell_timeout: float
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    manager = KernelManager(kernel_name=kernel_name)
+    # IPC sockets in a private folder, not TCP ports: jupyter_client picks free TCP ports by binding port 0
+    # and letting go, so replicas started together could take each other's ports.
+    sockets = tempfile.mkdtemp(prefix="polynb-serve-")
+    manager = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "kernel"))
     env = {**os.environ, "JPY_SESSION_NAME": str(path)}
     manager.start_kernel(cwd=str(path.parent), env=env)
     client = manager.client()
@@ -97,4 +102,5 @@ def serve_notebook(path: Path, kernel_name: str = "python3", cell_timeout: float
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=False)
+        shutil.rmtree(sockets, ignore_errors=True)
     return code

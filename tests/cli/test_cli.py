@@ -56,7 +56,7 @@ def test_up_env_file_points_a_shell_and_its_kernels_at_the_stand_ins(tmp_path):
 
 
 def test_up_stops_on_sigint_too():
-    process = start(["up", "--json"])
+    process = start(["up", "--json"], env={"POLYNB_COLONIES_LOCAL_PORT": "0"})  # all stand-ins, on free ports
     info = json.loads(process.stdout.readline())
     assert "fake" in info
     process.send_signal(signal.SIGINT)

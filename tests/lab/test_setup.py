@@ -24,7 +24,8 @@ def test_the_lab_extension_and_the_server_extension_are_enabled_after_install():
 
 
 def test_binder_start_runs_its_command_with_the_local_platforms_and_stops_them_after(tmp_path):
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "POLYNB_DEMO_ENV": str(tmp_path / "p.env")}
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "POLYNB_DEMO_ENV": str(tmp_path / "p.env"),
+           "POLYNB_COLONIES_LOCAL_PORT": "0"}
     for name in ("KGRID_PROXY_ADAPTER_URL", "KAI_NATS_URL", "VANTIQ_TARGET_SERVER", "COLONIES_SERVER_HOST"):
         env.pop(name, None)
     probe = ("import os, httpx; url = os.environ['KGRID_PROXY_ADAPTER_URL']; "

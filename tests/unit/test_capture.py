@@ -4,7 +4,15 @@ import logging
 import sys
 import threading
 
+import pytest
+
 from polynb import capture
+
+
+@pytest.fixture(autouse=True)
+def fresh_installation(monkeypatch):
+    """Each test installs from scratch, whatever services other tests left installed."""
+    monkeypatch.setattr(capture, "_installation", capture._Installation())
 
 
 @contextlib.contextmanager

@@ -43,6 +43,7 @@ class Submission:
         self._listeners: list[Callable[["Submission"], None]] = []
         self._follower: asyncio.Task | None = None
         self._settled: set[str] = set()
+        self._refreshing: asyncio.Lock | None = None  # the follower and wait() must not fetch the same lines twice
         #: executor names by id, for showing who runs what
         self.executor_names: dict[str, str] = {}
 
@@ -97,6 +98,12 @@ class Submission:
 
         A finished process is settled after one more fetch: the executor sends its logs before closing.
         """
+        if self._refreshing is None:
+            self._refreshing = asyncio.Lock()
+        async with self._refreshing:
+            return await self._refresh()
+
+    async def _refresh(self) -> bool:
         changed = False
         for pid in [pid for pid in self.processes if pid not in self._settled]:
             current = await self.client.get_process(pid, self.key)
@@ -126,6 +133,7 @@ class Submission:
                     raise TimeoutError(f"Colonies process {pid[:12]} did not finish within {timeout:g} s")
                 await self._await_end(self.processes[pid], chunk)
                 self.processes[pid] = await self.client.get_process(pid, self.key)
+        await self.refresh()  # the logs the executor sent before closing are there now: hand them out too
         failed = [p for p in self.processes.values() if p["state"] != wire.SUCCESS]
         if failed:
             raise SubmissionFailed(failed[0])

@@ -1,0 +1,232 @@
+"""What the scale-out tests share: `polynb up` and `polynb serve` as real child processes, their journals,
+a NATS client on a loop thread of its own, and waiting on conditions (never on the clock)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Coroutine
+
+import nbformat
+
+POLYNB = [sys.executable, "-m", "polynb"]
+
+#: settings a test's own environment must not leak into the processes it starts (each gets its own)
+PLATFORM_ENV = ("KAI_", "COLONIES_", "POLYNB_AIO_", "POLYNB_COLONIES_", "POLYNB_JOURNAL_DIR", "POLYNB_CONFIG")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith(PLATFORM_ENV)}
+    env.update(extra)
+    return env
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str, step: float = 0.2,
+               alive: Callable[[], None] | None = None) -> Any:
+    """Poll ``condition`` until it is truthy; ``alive`` raises when a process the wait depends on has died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if alive is not None:
+            alive()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(step)
+
+
+def write_notebook(path: Path, *sources: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+class Up:
+    """``polynb up PLATFORM --json`` in a folder of its own: the platform's local server, as a user starts it."""
+
+    def __init__(self, platform: str, folder: Path, **env: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.stderr = open(folder / "up.log", "w")
+        self.process = subprocess.Popen(POLYNB + ["up", platform, "--json"], cwd=folder, env=clean_env(**env),
+                                        stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        line = self.process.stdout.readline()
+        if not line:
+            self.stop()
+            raise AssertionError(f"polynb up {platform} exited before it was ready:\n"
+                                 f"{(folder / 'up.log').read_text()[-3000:]}")
+        self.info = json.loads(line)[platform]
+
+    def stop(self) -> int | None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.stderr.close()
+        return self.process.returncode
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (the kernel a ``polynb serve`` drives, and whatever that started)."""
+    below, queue = [], [pid]
+    while queue:
+        for child in _children(queue.pop()):
+            below.append(child)
+            queue.append(child)
+    return below
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "\nState:\tZ" not in status.read()
+    except FileNotFoundError:
+        return False
+
+
+class Replica:
+    """One ``polynb serve NOTEBOOK`` of its own folder: its working directory and its journal (``.polynb/``)."""
+
+    def __init__(self, label: str, folder: Path, notebook: Path, env: dict[str, str]) -> None:
+        self.label, self.folder = label, folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.notebook = folder / notebook.name
+        self.notebook.write_bytes(notebook.read_bytes())  # the same notebook, copied: one folder per replica
+        self.log_path = folder / "serve.log"
+        self.env = clean_env(**env)
+        self.kernel_pid: int | None = None
+        self._start()
+
+    def _start(self) -> None:
+        self._log = open(self.log_path, "a")
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(POLYNB + ["serve", str(self.notebook)], cwd=self.folder, env=self.env,
+                                        stdout=subprocess.PIPE, stderr=self._log, text=True)
+        self._reader = threading.Thread(target=self._read, args=(self.process, self.lines), daemon=True)
+        self._reader.start()
+
+    @staticmethod
+    def _read(process: subprocess.Popen, lines: list[str]) -> None:
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+
+    def log(self) -> str:
+        return self.log_path.read_text()[-4000:]
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise AssertionError(f"replica {self.label} exited with {self.process.returncode}:\n{self.log()}")
+
+    def wait_serving(self, timeout: float = 180) -> list[str]:
+        """The ``serving PLATFORM NAME vN ADDRESS`` lines, once the notebook has run."""
+        wait_until(lambda: any(line.startswith("serving ") for line in self.lines), timeout,
+                   f"replica {self.label} to print its serving line", alive=self.check_alive)
+        kernels = descendants(self.process.pid)
+        self.kernel_pid = kernels[0] if kernels else None
+        return [line for line in self.lines if line.startswith("serving ")]
+
+    def journal(self, platform: str, payload: str) -> list:
+        """This replica's journal records of one payload, oldest first (read-only, as the CLI reads it)."""
+        from polynb.journal import FILENAME, Journal
+
+        if not (self.folder / ".polynb" / FILENAME).exists():
+            return []
+        journal = Journal(self.folder / ".polynb", readonly=True)
+        try:
+            return journal.records(platform=platform, payload=payload, limit=None, newest_first=False)
+        finally:
+            journal.close_db()
+
+    def sigkill(self) -> list[int]:
+        """SIGKILL the whole replica at once, as an OOM kill or `systemctl kill -s KILL` does: serve and its kernel."""
+        victims = descendants(self.process.pid) + [self.process.pid]
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(30)
+        wait_until(lambda: not any(alive(pid) for pid in victims), 30, f"replica {self.label} to be gone")
+        self._log.close()
+        return victims
+
+    def stop(self, timeout: float = 90) -> int:
+        """SIGTERM: the replica drains and exits (0 when all went well)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.sigkill()
+        for pid in descendants(self.process.pid) if self.process.poll() is None else []:
+            os.kill(pid, signal.SIGKILL)
+        if not self._log.closed:
+            self._log.close()
+        return self.process.returncode
+
+
+class Replicas:
+    """Starts replicas and, whatever happens in the test, stops every one of them (and their kernels)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.started: list[Replica] = []
+
+    def start(self, label: str, notebook: Path, env: dict[str, str]) -> Replica:
+        replica = Replica(label, self.root / label, notebook, env)
+        self.started.append(replica)
+        return replica
+
+    def stop_all(self) -> None:
+        for replica in self.started:
+            if replica.process.poll() is None:
+                replica.process.send_signal(signal.SIGTERM)
+        for replica in self.started:
+            kernels = [replica.kernel_pid] if replica.kernel_pid else []
+            try:
+                replica.stop()
+            finally:
+                for pid in kernels:  # a kernel whose serve was killed exits by itself; make sure of it
+                    if alive(pid):
+                        os.kill(pid, signal.SIGKILL)
+
+
+class LoopThread:
+    """An asyncio loop on a daemon thread, so a sync test can drive nats-py and the Colonies client."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine, timeout: float = 60) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
