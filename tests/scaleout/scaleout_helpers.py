@@ -2,7 +2,6 @@
 a NATS client on a loop thread of its own, and waiting on conditions (never on the clock)."""
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -11,7 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Coroutine
+from typing import Any, Callable
 
 import nbformat
 
@@ -214,19 +213,3 @@ class Replicas:
                 for pid in kernels:  # a kernel whose serve was killed exits by itself; make sure of it
                     if alive(pid):
                         os.kill(pid, signal.SIGKILL)
-
-
-class LoopThread:
-    """An asyncio loop on a daemon thread, so a sync test can drive nats-py and the Colonies client."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine, timeout: float = 60) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)

@@ -10,7 +10,8 @@ import collections
 from pathlib import Path
 
 import pytest
-from scaleout_helpers import LoopThread, Replicas, Up, wait_until, write_notebook
+from loop_thread import LoopThread
+from scaleout_helpers import Replicas, Up, wait_until, write_notebook
 
 from polynb.platforms.aio import names, wire
 from polynb.platforms.colonies import crypto

@@ -1,9 +1,7 @@
 """Test helpers for AIO: a nats-server per test module, a NATS client on its own loop thread, a polynb service."""
 from __future__ import annotations
 
-import asyncio
 import itertools
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Coroutine
@@ -16,24 +14,9 @@ from polynb.payload import Payload
 from polynb.platforms.aio import PLATFORM
 from polynb.platforms.aio.local import NatsServer
 from polynb.service import Service
+from loop_thread import LoopThread
 
 _workflows = itertools.count(1)
-
-
-class LoopThread:
-    """An event loop on a daemon thread, so sync tests can drive asyncio clients and servers."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine, timeout: float = 60) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
 
 
 class Server:

@@ -15,7 +15,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from aio_harness import Client, LoopThread, wait_for
+from aio_harness import Client, wait_for
+from loop_thread import LoopThread
 from test_aio_node import VECTOR_HANDLER
 from test_aio_wire import CHANNEL_OUTPUT, HANDLER_ERROR, INPUT, OUTPUT
 
