@@ -5,7 +5,7 @@ Failing raises :class:`CommandFailed`, so a handler stops where it fails.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -83,6 +83,20 @@ def coerce(result: Any, output_class: type[Message] | None, what: str) -> Any:
     if isinstance(result, Message) and result.DESCRIPTOR.full_name != output_class.DESCRIPTOR.full_name:
         raise TypeError(f"{what} must return {output_class.DESCRIPTOR.full_name}, not {result.DESCRIPTOR.full_name}")
     return result
+
+
+def command_input(definition, command: entity_pb2.Command, method_types: Callable, message_class,
+                  summary: dict) -> tuple[Callable, Any, Any]:
+    """The entity's @command handler for ``command``, the method's types and the decoded input (which the
+    journal summary records); CommandFailed when the entity has no handler for it."""
+    handler = definition.command_handler(command.name)
+    if handler is None:
+        raise CommandFailed(f"entity has no @command handler for {command.name!r} "
+                            f"(it handles: {', '.join(sorted(definition.commands))})")
+    types = method_types(command.name)
+    message = decode_command(command, types, message_class)
+    summary["input"] = describe(message)
+    return handler, types, message
 
 
 def decode_command(command: entity_pb2.Command, types, message_class) -> Any:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from google.protobuf.message import Message
 
 from . import crdts, wire
-from .context import CommandContext, CommandFailed, EntityCrashed, coerce, decode_command, describe, describe_action, \
+from .context import CommandContext, CommandFailed, EntityCrashed, coerce, command_input, describe_action, \
     handler_error
 from .entities import Definition, accepts, call_handler
 from .protos.gen.cloudstate import crdt_pb2, entity_pb2
@@ -129,13 +129,8 @@ class CrdtEntity:
         summary: dict = {"command": command.name, "command_id": command.id}
         saved = self._save()
         try:
-            handler = self.definition.command_handler(command.name)
-            if handler is None:
-                raise CommandFailed(f"entity has no @command handler for {command.name!r} "
-                                    f"(it handles: {', '.join(sorted(self.definition.commands))})")
-            types = self.method_types(command.name)
-            message = decode_command(command, types, self.message_class)
-            summary["input"] = describe(message)
+            handler, types, message = command_input(self.definition, command, self.method_types, self.message_class,
+                                                    summary)
             context = CrdtContext(self, command, types[1] if types else None)
             result = call_handler(handler, _holder(self), message, context)
             action = None if (result is None and context.subscription is not None and context.forwarded is None) \

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from google.protobuf.message import Message
 
 from . import wire
-from .context import CommandContext, CommandFailed, EntityCrashed, decode_command, describe, describe_action, \
+from .context import CommandContext, CommandFailed, EntityCrashed, command_input, describe, describe_action, \
     handler_error
 from .entities import Definition, call_handler
 from .protos.gen.cloudstate import entity_pb2, event_sourced_pb2
@@ -98,13 +98,8 @@ class EventSourcedEntity:
             saved = None  # an uncopyable state cannot be rolled back: a failure asks the proxy to restart
         context = None
         try:
-            handler = self.definition.command_handler(command.name)
-            if handler is None:
-                raise CommandFailed(f"entity has no @command handler for {command.name!r} "
-                                    f"(it handles: {', '.join(sorted(self.definition.commands))})")
-            types = self.method_types(command.name)
-            message = decode_command(command, types, self.message_class)
-            summary["input"] = describe(message)
+            handler, types, message = command_input(self.definition, command, self.method_types, self.message_class,
+                                                    summary)
             context = EventSourcedContext(self, command, types[1] if types else None)
             result = call_handler(handler, self.state, message, context)
             action = context.client_action(result)
