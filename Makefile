@@ -8,10 +8,15 @@ LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextensi
 export NODE_EXTRA_CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup chromium demo test clean
+.PHONY: setup system chromium demo test clean
+
+# What a fresh Debian lacks for the setup: venv support and Node.js (the lab extension's build), from apt.
+system:
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || (apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null)
+	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs >/dev/null)
 
 # pip builds the lab extension too (hatch-jupyter-builder runs jlpm); `develop` links it for JupyterLab.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | system
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
