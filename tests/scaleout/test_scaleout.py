@@ -156,12 +156,18 @@ def test_aio_two_serve_replicas_share_one_queue_group(tmp_path, nats, replicas, 
     stream = names.stream(PRODUCT, VERSION, "split")
     assert a.wait_serving()[0] == f"serving aio work v1 {stream}.trig → {stream}.work"
     kai = kai_client("split")
-    count = 40
-    for index in range(count):
-        kai.send(index)
-    expected = {f"req-{i}" for i in range(count)}
-    wait_until(lambda: kai.answered() == expected, SETTLE, "every request answered", alive=lambda: [
-        r.check_alive() for r in (a, b)])
+    # A replica prints its serving line once its node is registered; its consumer may join the queue group a
+    # moment later. Send rounds of 20 until both have answered (at most 10 rounds), then check them all.
+    count = 0
+    while count < 200:
+        for index in range(count, count + 20):
+            kai.send(index)
+        count += 20
+        expected = {f"req-{i}" for i in range(count)}
+        wait_until(lambda: kai.answered() == expected, SETTLE, "every request answered", alive=lambda: [
+            r.check_alive() for r in (a, b)])
+        if len({answer["pid"] for answer in kai.answers}) == 2:
+            break
     wait_until(lambda: len(handled(a)) + len(handled(b)) == count, SETTLE, "both journals closed")
 
     # both replicas took a share: the answers carry the pid of the kernel that handled them, and each
@@ -313,10 +319,15 @@ def executed(replica) -> list[str]:
 def test_colonies_two_serve_replicas_share_the_colonys_processes(tmp_path, colony, replicas, submitter):
     a, b = start_pair(replicas, colonies_notebook(tmp_path / "src", "scaleout-split"), colonies_env(colony, "split"))
     assert "executor split-a" in a.wait_serving()[0] and "executor split-b" in b.wait_serving()[0]
-    count = 20
-    ids = [submitter.submit("scaleout-split", index, maxexectime=60) for index in range(count)]
-    processes = wait_until(lambda: all_ended(submitter, ids), SETTLE, "every process to end",
-                           alive=lambda: [r.check_alive() for r in (a, b)])
+    # As for AIO: submit rounds of 10 until both executors have run some (at most 10 rounds), then check all.
+    ids: list[str] = []
+    while len(ids) < 100:
+        ids += [submitter.submit("scaleout-split", index, maxexectime=60) for index in range(len(ids), len(ids) + 10)]
+        processes = wait_until(lambda: all_ended(submitter, ids), SETTLE, "every process to end",
+                               alive=lambda: [r.check_alive() for r in (a, b)])
+        if len({p["assignedexecutorid"] for p in processes.values()}) == 2:
+            break
+    count = len(ids)
     executors = submitter.executor_ids()
 
     assert [p["state"] for p in processes.values()] == [cwire.SUCCESS] * count
