@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import nbformat
+from processes import alive
 
 POLYNB = [sys.executable, "-m", "polynb"]
 
@@ -78,19 +79,11 @@ def test_a_stand_in_started_for_a_process_stops_when_that_process_is_killed():
     launcher.wait()
     gone = threading.Event()
     for _ in range(200):
-        if not _alive(stand_in):
+        if not alive(stand_in):
             gone.set()
             break
         gone.wait(0.1)
     assert gone.is_set(), "the orphaned stand-in kept running"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return "\nState:\tZ" not in status.read()
-    except FileNotFoundError:
-        return False
 
 
 def test_up_refuses_a_platform_without_a_stand_in():

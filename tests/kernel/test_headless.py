@@ -6,6 +6,7 @@ import sqlite3
 
 import nbformat
 from nbclient import NotebookClient
+from processes import alive
 
 
 def test_a_headless_run_exits_and_the_stuck_execution_is_marked_interrupted(tmp_path, registry):
@@ -27,18 +28,10 @@ def test_a_headless_run_exits_and_the_stuck_execution_is_marked_interrupted(tmp_
     finally:
         del os.environ["JPY_SESSION_NAME"]
     pid = int(nb.cells[0].outputs[0]["text"])
-    assert not _alive(pid)
+    assert not alive(pid)
     rows = sqlite3.connect(tmp_path / ".polynb" / "journal.sqlite").execute(
         "SELECT status, error FROM executions").fetchall()
     assert len(rows) == 1
     status, error = rows[0]
     assert status == "interrupted", rows
     assert "polynb stopped before this execution finished" in error
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import nbformat
+from processes import alive
 
 POLYNB = [sys.executable, "-m", "polynb"]
 
@@ -98,14 +99,6 @@ def descendants(pid: int) -> list[int]:
             below.append(child)
             queue.append(child)
     return below
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return "\nState:\tZ" not in status.read()
-    except FileNotFoundError:
-        return False
 
 
 class Replica:

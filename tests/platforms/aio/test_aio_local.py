@@ -15,6 +15,7 @@ from polynb.config import CORE_SETTINGS, Settings
 from polynb.journal import Journal
 from polynb.platforms.aio import PLATFORM
 from polynb.service import Service
+from processes import alive
 
 KRT = """
 version: v1.2.0
@@ -117,14 +118,5 @@ def test_the_local_setup_stops_when_the_process_that_started_it_is_killed():
     finally:
         parent.kill()
         parent.wait()
-    wait_for(lambda: not _alive(int(pid)), timeout=20, what="the orphaned stand-in to stop")
+    wait_for(lambda: not alive(int(pid)), timeout=20, what="the orphaned stand-in to stop")
     assert not Path(info["store_dir"]).exists()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(")")[-1].split()[0] != "Z"
