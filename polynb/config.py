@@ -35,6 +35,8 @@ CORE_SETTINGS = (
     Setting("workers", "POLYNB_WORKERS", 4, cast=int, help="worker threads that run payloads"),
     Setting("drain_timeout", "POLYNB_DRAIN_TIMEOUT", 10.0, cast=float, help="seconds stop waits for executions in flight"),
     Setting("bind_host", "POLYNB_BIND_HOST", "127.0.0.1", help="address every server polynb starts binds"),
+    Setting("call_timeout", "POLYNB_CALL_TIMEOUT", 60.0, cast=float,
+            help="seconds a call helper (call, request, query, --wait) waits for its answer by default"),
 )
 
 
