@@ -29,11 +29,15 @@ def _jupyter_labextension_paths() -> list[dict]:
 
 
 def load_ipython_extension(ipython) -> None:
-    """Register every polynb magic with this IPython shell."""
+    """Register every polynb magic with this IPython shell, and name ``polynb`` in the notebook.
+
+    A snippet such as ``polynb.kgrid.call(...)`` then runs right after ``%load_ext polynb``, as copied.
+    """
     from . import platforms
     from .magics import PolynbMagics
 
     _state["shell"] = ipython
+    ipython.push({"polynb": sys.modules[__name__]}, interactive=False)
     ipython.register_magics(PolynbMagics)
     for platform in platforms.available().values():
         if platform.magics is not None:

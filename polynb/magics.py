@@ -20,6 +20,32 @@ from .config import ConfigError
 from .payload import Payload, PayloadError
 from .tables import format_table, journal_rows
 
+def without_comment(line: str) -> str:
+    """The line up to a trailing ``# comment``, as a reader of a copied snippet expects.
+
+    A ``#`` starts a comment only where a new word starts and outside quotes and JSON brackets, so
+    ``{"tag": "#1"}`` and ``--title 'a # b'`` keep theirs.
+    """
+    quote, depth = None, 0
+    for index, char in enumerate(line):
+        if quote:
+            quote = None if char == quote and line[index - 1] != "\\" else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "#" and depth == 0 and (index == 0 or line[index - 1].isspace()):
+            return line[:index].rstrip()
+    return line
+
+
+def parse_options(magic: Callable, line: str) -> Any:
+    """``parse_argstring`` of the line without its trailing comment: what every polynb magic parses with."""
+    return parse_argstring(magic, without_comment(line))
+
+
 def payload_arguments(magic: Callable) -> Callable:
     """The options every payload-registering cell magic shares, so they mean the same everywhere."""
     for decorate in (
@@ -89,7 +115,7 @@ class PolynbMagics(Magics):
     @argument("--limit", type=int, default=20)
     def _do_journal(self, rest: str):
         """%polynb journal [--platform P] [--payload N] [--status S] [--limit N]"""
-        args = parse_argstring(self._do_journal, rest)
+        args = parse_options(self._do_journal, rest)
         records = polynb.records(platform=args.platform, payload=args.payload, status=args.status, limit=args.limit)
         print(format_table(journal_rows(records)))
 
@@ -97,7 +123,7 @@ class PolynbMagics(Magics):
     @argument("record_id", help="an execution id, or a unique prefix of it")
     def _do_replay(self, rest: str):
         """%polynb replay ID: run a recorded input against the current payload, here, and show the result."""
-        args = parse_argstring(self._do_replay, rest)
+        args = parse_options(self._do_replay, rest)
         try:
             outcome = polynb.get_service().replay(args.record_id)
         except KeyError as exc:
@@ -127,7 +153,7 @@ class PolynbMagics(Magics):
     @argument("platform")
     def _do_start(self, rest: str):
         """%polynb start PLATFORM: serve what the platform pushes, with no payload of this notebook's."""
-        args = parse_argstring(self._do_start, rest)
+        args = parse_options(self._do_start, rest)
         service = polynb.get_service()
         try:
             binding = service.call(service.binding(args.platform), label=f"starting {args.platform}")
@@ -140,7 +166,7 @@ class PolynbMagics(Magics):
     @argument("platform")
     def _do_stop(self, rest: str):
         """%polynb stop PLATFORM"""
-        args = parse_argstring(self._do_stop, rest)
+        args = parse_options(self._do_stop, rest)
         service = polynb.get_service()
         stopped = service.call(service.stop_binding(args.platform), label=f"stopping {args.platform}")
         print(f"{args.platform}: {'stopped' if stopped else 'was not running'}")

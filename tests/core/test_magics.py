@@ -7,6 +7,7 @@ from IPython.core.error import UsageError
 from notebook_shell import polynb_shell, run
 
 import polynb
+from polynb.magics import without_comment
 
 
 @pytest.fixture
@@ -20,6 +21,10 @@ def test_load_ext_registers_polynb_and_every_platform_magic(ip):
     magics = ip.magics_manager.lsmagic()
     assert "polynb" in magics["line"]
     assert "fake_exec" in magics["cell"]
+
+
+def test_load_ext_makes_polynb_importable_by_name_in_the_notebook(ip):
+    assert ip.user_ns["polynb"] is polynb
 
 
 def test_a_registering_cell_also_runs_in_the_notebook(ip):
@@ -131,3 +136,13 @@ def test_unload_ext_stops_the_service(ip):
     assert service.stopped
     assert not service._thread.is_alive()
     ip.run_line_magic("load_ext", "polynb")
+
+
+@pytest.mark.parametrize("line, options", [
+    ("demo/bmi/1.0 out.zip        # --format kgrid2 for 2.0", "demo/bmi/1.0 out.zip"),
+    ('polynb {"tag": "#1", "n": [1, 2]}  # the source', 'polynb {"tag": "#1", "n": [1, 2]}'),
+    ("--title 'Body # mass' x", "--title 'Body # mass' x"),
+    ("issue#12 --flag", "issue#12 --flag"),
+])
+def test_a_trailing_comment_is_not_taken_for_options(line, options):
+    assert without_comment(line) == options
