@@ -20,7 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="run local stand-ins of platforms on 127.0.0.1 until SIGINT/SIGTERM")
-    up.add_argument("platforms", nargs="*", metavar="PLATFORM")
+    up.add_argument("platforms", nargs="*", metavar="PLATFORM",
+                    help=f"platforms to start, of: {', '.join(_stand_ins()) or 'none installed'} (default: all)")
     up.add_argument("--json", action="store_true", help="print one JSON line once every platform is ready")
     up.add_argument("--env-file", type=Path, metavar="FILE",
                     help="once ready, write the environment (export lines) that points kernels at these stand-ins")
@@ -40,7 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     journal = commands.add_parser("journal", help="print the records of a journal")
     journal.add_argument("directory", nargs="?", type=Path, help="a .polynb folder (default: ./.polynb)")
     journal.add_argument("--json", action="store_true", help="one JSON object per record")
-    journal.add_argument("--limit", type=int, default=None)
+    journal.add_argument("--platform", default=None, help="only this platform's records")
+    journal.add_argument("--payload", default=None, help="only this payload's records")
+    journal.add_argument("--status", default=None, help="only records with this status (e.g. failed)")
+    journal.add_argument("--limit", type=int, default=None, help="at most N records, the newest")
 
     status = commands.add_parser("status", help="platforms and payloads a journal knows")
     status.add_argument("directory", nargs="?", type=Path)
@@ -58,15 +62,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve_notebook(args.notebook, kernel_name=args.kernel, cell_timeout=args.cell_timeout)
     if args.command == "journal":
-        return _journal(args.directory, args.json, args.limit)
+        filters = {"platform": args.platform, "payload": args.payload, "status": args.status, "limit": args.limit}
+        return _journal(args.directory, args.json, filters)
     return _status(args.directory)
+
+
+def _stand_ins() -> dict:
+    return {name: p for name, p in platforms.available().items() if p.stand_in is not None}
 
 
 async def _up(names: Sequence[str], as_json: bool, env_file: Path | None = None) -> int:
     from .local import stop_when_orphaned
+    from .ports import PortInUse
     from .service import load_settings
 
-    known = {name: p for name, p in platforms.available().items() if p.stand_in is not None}
+    known = _stand_ins()
     chosen = list(names) or list(known)
     unknown = [name for name in chosen if name not in known]
     if unknown:
@@ -95,6 +105,9 @@ async def _up(names: Sequence[str], as_json: bool, env_file: Path | None = None)
                 print(f"{name}: {json.dumps(details)}", flush=True)
         print("ready; stop with Ctrl-C", file=sys.stderr, flush=True)
         await stop.wait()
+    except PortInUse as exc:
+        print(f"polynb up: {exc}", file=sys.stderr, flush=True)
+        return 1
     finally:
         orphan_watch.cancel()
         for stand_in in reversed(started):
@@ -125,16 +138,18 @@ def _open_journal(directory: Path | None):
     return Journal(directory, readonly=True)
 
 
-def _journal(directory: Path | None, as_json: bool, limit: int | None) -> int:
+def _journal(directory: Path | None, as_json: bool, filters: dict) -> int:
+    """The records, newest first as ``%polynb journal`` shows them."""
+    from . import jsonvalue
     from .tables import format_table, journal_rows
 
     journal = _open_journal(directory)
     if journal is None:
         return 1
-    records = journal.records(limit=limit, newest_first=False)
+    records = journal.records(**filters)
     if as_json:
         for record in records:
-            print(json.dumps(record.as_dict(), default=str))
+            print(jsonvalue.dumps(record.as_dict()))
     else:
         print(format_table(journal_rows(records)))
     return 0

@@ -1,8 +1,9 @@
 """JSON text for whatever a platform sends or a payload returns.
 
-The journal must store every input and output, including bytes and objects JSON cannot hold: bytes
-round-trip as ``{"$bytes": base64}`` so a recorded input can be replayed; anything else is kept as
-``{"$repr": repr(obj)}`` so it can at least be read.
+The journal and the lab panel must carry every input and output, including bytes and objects JSON cannot
+hold: bytes round-trip as ``{"$bytes": base64}`` so a recorded input can be replayed; anything else is kept
+as ``{"$repr": repr(obj)}`` so it can at least be read. :func:`dumps` never raises: keys JSON refuses,
+cycles, integers too long to print and nesting too deep to walk become marked reprs too.
 """
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from typing import Any
 
 _BYTES = "$bytes"
 _REPR = "$repr"
+MAX_DEPTH = 200  # deeper than this a value is kept as its repr: json's own recursion would give up
+
+
+def _safe_repr(obj: Any) -> str:
+    try:
+        text = repr(obj)
+    except BaseException as exc:  # a broken __repr__ (even a recursive one) must not lose the record
+        return f"<unrepresentable {type(obj).__name__}: {type(exc).__name__}: {exc}>"
+    return text if isinstance(text, str) else f"<unrepresentable {type(obj).__name__}>"
 
 
 def _encode_other(obj: Any) -> Any:
@@ -19,16 +29,55 @@ def _encode_other(obj: Any) -> Any:
         return {_BYTES: base64.b64encode(bytes(obj)).decode("ascii")}
     if isinstance(obj, (set, frozenset, tuple)):
         return list(obj)
-    try:
-        text = repr(obj)
-    except Exception as exc:  # a broken __repr__ must not lose the record
-        text = f"<unrepresentable {type(obj).__name__}: {exc}>"
-    return {_REPR: text}
+    return {_REPR: _safe_repr(obj)}
+
+
+def _key(key: Any) -> Any:
+    """A key JSON takes: str, number, bool or None as they are (a huge int as its marked text), else the repr."""
+    if key is None or isinstance(key, (str, bool, float)):
+        return key
+    if isinstance(key, int):
+        plain = _plain(key, 0, frozenset())
+        return plain if isinstance(plain, int) else plain[_REPR]
+    return _safe_repr(key)
+
+
+def _plain(value: Any, depth: int, seen: frozenset) -> Any:
+    """A copy json.dumps always accepts: what made the fast path fail is replaced by a marked repr."""
+    if depth > MAX_DEPTH:
+        return {_REPR: f"<{type(value).__name__} nested deeper than {MAX_DEPTH} levels>"}
+    if value is None or isinstance(value, (str, bool, float)):
+        return value
+    if isinstance(value, int):
+        try:
+            int.__repr__(value)
+        except ValueError:  # more digits than Python converts to text
+            return {_REPR: f"<int of {value.bit_length()} bits>"}
+        return value
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        if id(value) in seen:
+            return {_REPR: f"<cycle: this {type(value).__name__} contains itself>"}
+        inner = seen | {id(value)}
+        if isinstance(value, dict):
+            return {_key(k): _plain(v, depth + 1, inner) for k, v in list(value.items())}
+        return [_plain(item, depth + 1, inner) for item in list(value)]
+    return _encode_other(value)
 
 
 def dumps(value: Any) -> str:
-    """Encode any value as JSON text, never raising."""
-    return json.dumps(value, default=_encode_other, ensure_ascii=False)
+    """Encode any value as JSON text that is valid UTF-8, never raising."""
+    try:
+        text = json.dumps(value, default=_encode_other, ensure_ascii=False)
+    except Exception:  # keys JSON refuses, a cycle, a huge int, nesting too deep: walk it once, carefully
+        try:
+            text = json.dumps(_plain(value, 0, frozenset()), ensure_ascii=False)
+        except Exception:
+            text = json.dumps({_REPR: _safe_repr(value)}, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (e.g. from surrogateescape): escape them instead
+        text = json.dumps(json.loads(text), ensure_ascii=True)
+    return text
 
 
 def _decode_tagged(obj: dict) -> Any:

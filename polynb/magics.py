@@ -18,6 +18,7 @@ import polynb
 
 from .config import ConfigError
 from .payload import Payload, PayloadError
+from .runner import credit_running_cell
 from .tables import format_table, journal_rows
 
 def without_comment(line: str) -> str:
@@ -78,6 +79,8 @@ def register_cell(shell, platform: str, name: str, cell: str, *, entry: str | No
     source = shell.transform_cell(cell)
     if run and not shell.run_cell(source, store_history=False).success:
         raise UsageError(f"polynb: the cell failed, so {name!r} was not registered on {platform}")
+    if run:
+        credit_running_cell(shell, source)
     payload = Payload(platform, name, source, entry, dict(options or {}), isolated, cell_id(shell))
     try:
         polynb.get_service().register(payload)

@@ -14,6 +14,7 @@ import threading
 import traceback
 from concurrent.futures import Future
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Callable
 
 from . import capture
@@ -142,7 +143,8 @@ def payload_traceback(exc: BaseException) -> str:
     """The traceback from the user's first frame on: the machinery above it is noise to a user.
 
     That is the frame after the last :func:`call_payload` (and after asyncio's frames when the payload
-    is a coroutine); an error raised before any payload was called keeps its whole traceback.
+    is a coroutine); an error raised before any payload was called keeps its whole traceback. Frames in
+    a notebook cell read ``Cell In[5], line 2`` as in IPython's own tracebacks, not ipykernel's file name.
     """
     frames = []
     tb = exc.__traceback__
@@ -156,7 +158,59 @@ def payload_traceback(exc: BaseException) -> str:
         while index < len(frames) - 1 and frames[index].tb_frame.f_code.co_filename.startswith(_MACHINERY):
             index += 1
         start = frames[min(index, len(frames) - 1)]
-    return "".join(traceback.format_exception(type(exc), exc, start))
+    return format_traceback(exc, start)
+
+
+def format_traceback(exc: BaseException, tb: TracebackType | None) -> str:
+    """``traceback.format_exception`` with notebook cells named as IPython names them."""
+    report = traceback.TracebackException(type(exc), exc, tb)
+    _name_cells(report, set())
+    return "".join(report.format())
+
+
+class _CellFrames(traceback.StackSummary):
+    """Frames whose file is a cell the shell compiled read ``Cell In[N], line L``."""
+
+    def format_frame_summary(self, frame: traceback.FrameSummary) -> str:
+        text = super().format_frame_summary(frame)
+        label = cell_label(frame.filename)
+        if label is None:
+            return text
+        return text.replace(f'File "{frame.filename}", line {frame.lineno}', f"{label}, line {frame.lineno}", 1)
+
+
+def cell_label(filename: str) -> str | None:
+    """``Cell In[5]`` for a file name IPython gave a cell it ran, else None (no shell, or not a cell)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    compiler = getattr(get_ipython(), "compile", None)
+    named = compiler.format_code_name(filename) if hasattr(compiler, "format_code_name") else None
+    return " ".join(named) if named else None
+
+
+def credit_running_cell(shell: Any, source: str) -> None:
+    """Name code a magic ran inside the user's cell (``run_cell(store_history=False)``) after that cell.
+
+    IPython caches such a nested run under the *next* execution count, so its tracebacks would say
+    ``Cell In[6]`` for code the user typed in ``In[5]``; caching it again under the running cell's number
+    (the last stored input) fixes the name that :func:`cell_label` reads.
+    """
+    compiler = getattr(shell, "compile", None)
+    stored = getattr(getattr(shell, "history_manager", None), "input_hist_parsed", None)
+    if hasattr(compiler, "cache") and stored:
+        compiler.cache(shell.transform_cell(source), len(stored) - 1, raw_code=source)
+
+
+def _name_cells(report: traceback.TracebackException, seen: set[int]) -> None:
+    if id(report) in seen:
+        return
+    seen.add(id(report))
+    report.stack = _CellFrames(report.stack)
+    for chained in (report.__cause__, report.__context__, *(getattr(report, "exceptions", None) or ())):
+        if chained is not None:
+            _name_cells(chained, seen)
 
 
 def _describe(exc: BaseException) -> str:

@@ -14,6 +14,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
+from . import jsonvalue
 from .journal import FILENAME, Journal, Record
 
 DEFAULT_LIMIT = 50
@@ -53,6 +54,11 @@ class _Base(APIHandler):
     def index(self) -> JournalIndex:
         return self.settings["polynb_index"]
 
+    def reply(self, body: dict[str, Any]) -> None:
+        """JSON through :mod:`jsonvalue`, so bytes and objects JSON cannot hold never turn a record into a 500."""
+        self.set_header("Content-Type", "application/json")
+        self.finish(jsonvalue.dumps(body))
+
 
 class JournalsHandler(_Base):
     """GET /polynb/api/journals: every running notebook with its platforms, payloads and latest executions."""
@@ -76,7 +82,7 @@ class JournalsHandler(_Base):
                 finally:
                     journal.close_db()
             journals.append(entry)
-        self.finish({"journals": journals})
+        self.reply({"journals": journals})
 
 
 class ExecutionHandler(_Base):
@@ -95,7 +101,7 @@ class ExecutionHandler(_Base):
             finally:
                 journal.close_db()
             if record is not None:
-                self.finish({**record.as_dict(), "duration": record.duration, "notebook": session["notebook"]})
+                self.reply({**record.as_dict(), "duration": record.duration, "notebook": session["notebook"]})
                 return
         raise tornado.web.HTTPError(404, f"no execution {record_id} in the journals of the running notebooks")
 

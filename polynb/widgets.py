@@ -14,17 +14,19 @@ import logging
 import threading
 import time
 import weakref
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 import ipywidgets as widgets
-from IPython.display import display
-
 from .journal import FAILED, INTERRUPTED, STATUSES, Journal, Record
+from .tables import format_table, journal_rows
 
 log = logging.getLogger(__name__)
 
 ALL = ""  # the value of a filter's "all" choice
 ERROR_CHARS = 160
+TEXT_EXECUTIONS = 5  # executions the dashboard's text form lists
+PAYLOAD_COLUMNS = ("platform", "payload", "version", "address", "executions")
 
 
 class View(Protocol):
@@ -100,16 +102,48 @@ class Updater:
             self.thread.join(timeout=5)
 
 
+def with_text(bundle: dict | None, text: str) -> dict:
+    """A widget's display bundle whose ``text/plain`` reads like the widget, not ``HTML(value=...)``.
+
+    Terminals (plain IPython, ``polynb serve``) show only that text, and nbclient stores it in the notebook.
+    """
+    return {**(bundle or {}), "text/plain": text}
+
+
 class _Displayable:
-    """Lets ``display(view)`` and a cell's last expression show the view's widget."""
+    """Lets ``display(view)`` and a cell's last expression show the view's widget, or its text in a terminal."""
 
     widget: widgets.DOMWidget
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    def text(self) -> str:
+        raise NotImplementedError
 
-    def _ipython_display_(self) -> None:
-        display(self.widget)
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        return with_text(self.widget._repr_mimebundle_(**kwargs), self.text())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
+
+
+@dataclass(frozen=True)
+class _StatusFacts:
+    """What the status line says, read once from the journal for both its HTML and its text."""
+
+    state: str
+    detail: str
+    address: str
+    version: Any
+    counts: dict
+    last_status: str
+    error: str
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def by_status(self) -> str:
+        return ", ".join(f"{self.counts[s]} {s}" for s in STATUSES if self.counts.get(s))
 
 
 class CellStatus(_Displayable):
@@ -124,38 +158,52 @@ class CellStatus(_Displayable):
     def refresh(self) -> None:
         self.widget.value = self.render()
 
-    def render(self) -> str:
-        """The status as HTML, with data attributes a browser test can read."""
+    def facts(self) -> _StatusFacts:
         j = self.journal
         payload = next((p for p in j.payloads() if (p.platform, p.name) == (self.platform, self.name)), None)
         state = next((p for p in j.platforms() if p.platform == self.platform), None)
-        counts = j.counts(self.platform, self.name)
         last = j.records(platform=self.platform, payload=self.name, limit=1)
-        last_status = last[0].status if last else ""
         failures = [r for status in (FAILED, INTERRUPTED)
                     for r in j.records(platform=self.platform, payload=self.name, status=status, limit=1)]
         failure = max(failures, key=lambda r: r.seq, default=None)
-        error = _first_line(failure.error) if failure and failure.error else ""
-        address = (payload and payload.address) or (state and state.address) or ""
-        total = sum(counts.values())
+        return _StatusFacts(
+            state=state.state if state else "", detail=(state.detail or "") if state else "",
+            address=(payload and payload.address) or (state and state.address) or "",
+            version=payload.version if payload else None, counts=j.counts(self.platform, self.name),
+            last_status=last[0].status if last else "",
+            error=_first_line(failure.error) if failure and failure.error else "")
+
+    def text(self) -> str:
+        """One line: ``vantiq sq v1 · connected · ADDRESS · 3 executions (2 succeeded, 1 failed) · last: ...``."""
+        f = self.facts()
+        parts = [f"{self.platform} {self.name} v{f.version if f.version is not None else '?'}",
+                 f.state or "not started", f.address or "no address",
+                 f"{f.total} execution{'' if f.total == 1 else 's'}" + (f" ({f.by_status})" if f.by_status else "")]
+        if f.last_status:
+            parts.append(f"last: {f.last_status}")
+        if f.error:
+            parts.append(f.error)
+        return " · ".join(parts)
+
+    def render(self) -> str:
+        """The status as HTML, with data attributes a browser test can read."""
+        f = self.facts()
         attrs = {"platform": self.platform, "payload": self.name,
-                 "version": payload.version if payload else "", "state": state.state if state else "",
-                 "executions": total, "last-status": last_status,
-                 **{status: counts.get(status, 0) for status in STATUSES}}
-        by_status = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts.get(s))
+                 "version": f.version if f.version is not None else "", "state": f.state,
+                 "executions": f.total, "last-status": f.last_status,
+                 **{status: f.counts.get(status, 0) for status in STATUSES}}
         parts = [
-            f'<b>{_e(self.platform)}</b> <span class="polynb-state" title="{_e(state.detail if state else "")}">'
-            f'{_e(state.state if state else "not started")}</span>'
-            + (f' <span class="polynb-binding-detail">({_e(_first_line(state.detail))})</span>'
-               if state and state.detail else ""),
-            f'<span class="polynb-address">{_e(address or "no address")}</span>',
-            f'{_e(self.name)} v{_e(payload.version) if payload else "?"}',
-            f'{total} execution{"" if total == 1 else "s"}' + (f" ({_e(by_status)})" if by_status else ""),
+            f'<b>{_e(self.platform)}</b> <span class="polynb-state" title="{_e(f.detail)}">'
+            f'{_e(f.state or "not started")}</span>'
+            + (f' <span class="polynb-binding-detail">({_e(_first_line(f.detail))})</span>' if f.detail else ""),
+            f'<span class="polynb-address">{_e(f.address or "no address")}</span>',
+            f'{_e(self.name)} v{_e(f.version) if f.version is not None else "?"}',
+            f'{f.total} execution{"" if f.total == 1 else "s"}' + (f" ({_e(f.by_status)})" if f.by_status else ""),
         ]
-        if last_status:
-            parts.append(f'last: <span class="polynb-last-status">{_e(last_status)}</span>')
-        if error:
-            parts.append(f'<span class="polynb-error" style="color:#b00">{_e(error)}</span>')
+        if f.last_status:
+            parts.append(f'last: <span class="polynb-last-status">{_e(f.last_status)}</span>')
+        if f.error:
+            parts.append(f'<span class="polynb-error" style="color:#b00">{_e(f.error)}</span>')
         return f'<div class="polynb-status"{_data(attrs)}>{" · ".join(parts)}</div>'
 
 
@@ -203,6 +251,18 @@ class Dashboard(_Displayable):
                                            payload=self.payload_filter.value or None,
                                            status=self.status_filter.value or None, limit=self.limit)
             self._render(records)
+
+    def text(self) -> str:
+        """A small table: the platforms in one line, the payloads, and the latest executions."""
+        platforms, payloads = self.journal.platforms(), self.journal.payloads()
+        states = ", ".join(f"{p.platform} {p.state}" + (f" at {p.address}" if p.address else "") for p in platforms)
+        rows = [{"platform": p.platform, "payload": p.name, "version": p.version, "address": p.address or "",
+                 "executions": sum(self.journal.counts(p.platform, p.name).values())} for p in payloads]
+        latest = journal_rows(self.journal.records(limit=TEXT_EXECUTIONS))
+        return "\n".join([
+            f"polynb: {states or 'no platform started yet'}",
+            format_table(rows, PAYLOAD_COLUMNS) if rows else "(no payloads)",
+            f"latest executions:\n{format_table(latest)}" if latest else "(no executions)"])
 
     def show(self, record_id: str) -> None:
         """Select an execution by id (or unique id prefix) and show its detail."""

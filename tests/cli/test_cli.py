@@ -106,7 +106,49 @@ def test_journal_prints_records_as_a_table_and_as_json(tmp_path):
     lines = subprocess.run(POLYNB + ["journal", str(tmp_path), "--json"], capture_output=True, text=True,
                            check=True).stdout.splitlines()
     assert [(r["input"], r["status"], r["output"]) for r in map(json.loads, lines)] == [
-        ({"x": 1}, "succeeded", 2), ({"x": 0}, "failed", None)]
+        ({"x": 0}, "failed", None), ({"x": 1}, "succeeded", 2)]
+
+
+def test_journal_lists_the_newest_first_and_filters_by_platform_payload_and_status(tmp_path):
+    from polynb.journal import Journal
+
+    journal = Journal(tmp_path)
+    for platform, payload, error in (("fake", "a", None), ("fake", "b", "boom"), ("vantiq", "a", None),
+                                     ("fake", "a", "bang")):
+        journal.close(journal.open(platform, payload, {"p": payload}), output=1 if error is None else None,
+                      error=error)
+
+    def listed(*options):
+        out = subprocess.run(POLYNB + ["journal", str(tmp_path), "--json", *options], capture_output=True,
+                             text=True, check=True).stdout
+        return [(r["seq"], r["platform"], r["payload"], r["status"]) for r in map(json.loads, out.splitlines())]
+
+    assert [seq for seq, *_ in listed()] == [4, 3, 2, 1]
+    assert listed("--platform", "fake", "--payload", "a") == [(4, "fake", "a", "failed"), (1, "fake", "a", "succeeded")]
+    assert listed("--status", "failed", "--limit", "1") == [(4, "fake", "a", "failed")]
+    table = subprocess.run(POLYNB + ["journal", str(tmp_path), "--platform", "vantiq"], capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    assert len(table) == 2 and table[1].split()[0] == "3" and table[1].split()[2:4] == ["vantiq", "a"]
+
+
+def test_up_help_lists_the_platforms_it_can_start():
+    shown = subprocess.run(POLYNB + ["up", "--help"], capture_output=True, text=True, check=True).stdout
+    assert "of: aio, cloudstate, colonies, kgrid, vantiq" in " ".join(shown.split()).replace("fake, ", "")
+
+
+def test_up_on_a_taken_port_is_one_line_naming_the_port_platform_and_variable():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(POLYNB + ["up", "vantiq"], capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "VANTIQ_LOCAL_PORT": str(port)})
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"polynb up: vantiq: port {port} is already in use; set VANTIQ_LOCAL_PORT to another port (0: a free one)")
+    assert "Traceback" not in result.stderr
 
 
 def test_journal_reads_a_folder_given_relative_to_the_working_directory(tmp_path):

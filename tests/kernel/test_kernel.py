@@ -79,3 +79,17 @@ def test_serving_reports_payloads_and_platforms_as_json(kernel):
     serving = json.loads(kernel.value("polynb.serving()"))
     assert [(p["platform"], p["name"], p["version"]) for p in serving["payloads"]] == [("fake", "hello", 1)]
     assert serving["platforms"]["fake"]["state"] == "ready"
+
+
+def test_a_failing_payload_names_its_cell_and_the_status_line_prints_as_text(kernel):
+    """The traceback says ``Cell In[2], line 2`` as IPython does, never ipykernel's temporary file; the
+    status widget's text/plain (what nbclient stores and a terminal prints) reads like the widget."""
+    kernel.ok("%load_ext polynb\nimport polynb")
+    shown = kernel.ok("%%fake_exec hello\ndef hello(x):\n    return 100 // x")
+    assert shown.startswith("fake hello v1 · ") and "HTML(" not in shown, shown
+    address = kernel.value("polynb.get_service().address('fake', 'hello')")
+    assert httpx.post(address, json=0).status_code == 500
+    trace = kernel.value("polynb.records()[0].traceback")
+    assert "Cell In[2], line 2, in hello" in trace and "ipykernel_" not in trace, trace
+    dashboard = kernel.ok("%polynb")
+    assert dashboard.startswith("polynb: fake ready") and "VBox(" not in dashboard, dashboard

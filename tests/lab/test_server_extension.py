@@ -67,3 +67,39 @@ def test_an_unknown_execution_is_a_404(server):
 def test_nothing_is_served_without_the_token(server):
     assert httpx.get(f"{server.url}/polynb/api/journals").status_code == 403
     assert httpx.get(f"{server.url}/polynb/api/journals", params={"token": server.token}).status_code == 200
+
+
+class Opaque:
+    def __repr__(self):
+        return "<Opaque 1>"
+
+
+def test_every_record_renders_whatever_its_values_hold(server, tmp_path):
+    """Bytes, nested bytes, keys and objects JSON cannot hold: the detail and the list answer 200, marked."""
+    from polynb.journal import Journal
+
+    session = server.post("/api/sessions", {"path": "work/demo.ipynb", "type": "notebook",
+                                            "kernel": {"name": "python3"}}).json()
+    journal = Journal(tmp_path / "root" / "work" / ".polynb")
+    journal.notebook = str((tmp_path / "root" / "work" / "demo.ipynb").resolve())
+    values = {"bytes": b"\x00\xff", "nested": {"frames": [b"a", {"deep": b"b"}]},
+              "object": Opaque(), "keys": {(1, 2): b"c"}}
+    ids = {}
+    for name, value in values.items():
+        ids[name] = journal.open("cloudstate", name, value, meta={"raw": value})
+        journal.close(ids[name], output=value)
+    journal.payload_registered("cloudstate", "cart", 1, "d", None, "src", {"blob": b"\x01"}, None, None)
+    journal.close_db()
+
+    details = {name: server.get(f"/polynb/api/executions/{record_id}") for name, record_id in ids.items()}
+    assert {name: r.status_code for name, r in details.items()} == dict.fromkeys(values, 200)
+    assert details["bytes"].json()["input"] == {"$bytes": "AP8="}
+    assert details["nested"].json()["output"] == {"frames": [{"$bytes": "YQ=="}, {"deep": {"$bytes": "Yg=="}}]}
+    assert details["object"].json()["meta"]["raw"] == {"$repr": "<Opaque 1>"}
+    assert details["keys"].json()["input"] == {"(1, 2)": {"$bytes": "Yw=="}}
+    listing = server.get("/polynb/api/journals")
+    assert listing.status_code == 200
+    entry = listing.json()["journals"][0]
+    assert entry["kernel"] == session["kernel"]["id"]
+    assert entry["payloads"][0]["options"] == {"blob": {"$bytes": "AQ=="}}
+    assert len(entry["executions"]) == len(values)

@@ -141,3 +141,31 @@ def test_output_of_an_async_payload_is_captured_in_its_own_execution(tmp_path):
     finally:
         capture.uninstall()
     assert journal.get(record_id).stdout == "async says 7\n"
+
+
+def test_a_traceback_names_a_notebook_cell_as_ipython_does(journal):
+    """``Cell In[N], line L`` instead of the file name the shell compiled the cell under; other files keep theirs."""
+    from IPython.testing import globalipapp
+
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
+    shell.run_cell("import json\ndef parse_then_divide(x):\n    json.loads('{}')\n    return 1 / x\n", store_history=True)
+    number = shell.execution_count - 1
+    function = shell.user_ns.pop("parse_then_divide")
+    record_id = journal.open("fake", "divide", 0)
+    outcome = run_recorded(journal, record_id, 1, lambda: call_payload(function, 0), None)
+    assert f"Cell In[{number}], line 4, in parse_then_divide" in outcome.traceback
+    assert function.__code__.co_filename not in outcome.traceback
+    assert journal.get(record_id).traceback == outcome.traceback
+
+
+def test_chained_exceptions_name_their_cells_too(journal):
+    from IPython.testing import globalipapp
+
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
+    shell.run_cell("def wrap(x):\n    try:\n        return 1 / x\n    except ZeroDivisionError as exc:\n"
+                   "        raise ValueError('bad x') from exc\n", store_history=True)
+    number = shell.execution_count - 1
+    function = shell.user_ns.pop("wrap")
+    outcome = run_recorded(journal, journal.open("fake", "wrap", 0), 1, lambda: call_payload(function, 0), None)
+    assert outcome.traceback.count(f"Cell In[{number}]") == 2
+    assert "The above exception was the direct cause" in outcome.traceback

@@ -87,12 +87,43 @@ def test_widgets_render_their_bundle(journal):
         assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.widget.model_id
 
 
-def test_ipython_display_shows_the_widget(journal, monkeypatch):
-    shown = []
-    monkeypatch.setattr(w, "display", shown.append)
-    status = w.CellStatus(journal, "kgrid", "hello")
-    status._ipython_display_()
-    assert shown == [status.widget]
+def shown_as_text(view) -> str:
+    """What a terminal (plain IPython, ``polynb serve``) prints and nbclient stores for a displayed view."""
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(view)
+    return data["text/plain"]
+
+
+def test_cell_status_text_is_one_line_that_reads_like_the_widget(journal):
+    register(journal, address="http://127.0.0.1:9/hello")
+    journal.platform_state("kgrid", "ready", "http://127.0.0.1:9")
+    run(journal, output=1)
+    run(journal, error="ZeroDivisionError: division by zero\nmore")
+    text = shown_as_text(w.CellStatus(journal, "kgrid", "hello"))
+    assert text == ("kgrid hello v2 · ready · http://127.0.0.1:9/hello · 2 executions (1 succeeded, 1 failed)"
+                    " · last: failed · ZeroDivisionError: division by zero")
+
+
+def test_dashboard_text_is_a_small_table_of_platforms_payloads_and_latest_executions(journal):
+    register(journal)
+    journal.platform_state("kgrid", "ready", "http://127.0.0.1:9")
+    run(journal, output=1)
+    lines = shown_as_text(w.Dashboard(journal)).splitlines()
+    assert lines[0] == "polynb: kgrid ready at http://127.0.0.1:9"
+    assert lines[1].split() == ["platform", "payload", "version", "address", "executions"]
+    assert lines[2].split() == ["kgrid", "hello", "2", "http://localhost:8080/hello", "1"]
+    assert lines[3] == "latest executions:" and "succeeded" in lines[5]
+
+
+def test_an_empty_dashboard_says_so_in_text(journal):
+    assert shown_as_text(w.Dashboard(journal)) == "polynb: no platform started yet\n(no payloads)\n(no executions)"
+
+
+def test_no_view_shows_the_widget_repr_as_text(journal):
+    for view in (w.CellStatus(journal, "kgrid", "hello"), w.Dashboard(journal)):
+        text = view._repr_mimebundle_()["text/plain"]
+        assert not text.startswith(("HTML(", "VBox(")), text
 
 
 # -- CellStatus ------------------------------------------------------------------------------------
@@ -413,3 +444,23 @@ def test_cell_status_shows_the_bindings_detail_inline(journal):
     journal.platform_state("aio", "ready", "nats://127.0.0.1:4222", "pending 3, ack pending 1\nmore")
     html = w.CellStatus(journal, "aio", "node").render()
     assert '<span class="polynb-binding-detail">(pending 3, ack pending 1)</span>' in html
+
+
+# -- other widgets polynb displays ---------------------------------------------------------------
+
+def test_a_colonies_submission_shows_as_a_small_table_of_its_processes():
+    from polynb.platforms.colonies import wire
+    from polynb.platforms.colonies.submit import Submission
+    from polynb.platforms.colonies.view import SubmissionView
+
+    view = SubmissionView()
+    assert shown_as_text(view) == "Colonies submission"
+    process = {"processid": "a" * 64, "state": wire.SUCCESS, "assignedexecutorid": "e" * 64,
+               "spec": {"funcname": "double"}, "out": [42], "errors": []}
+    failed = {"processid": "b" * 64, "state": wire.FAILED, "spec": {"funcname": "double"}, "errors": ["boom"]}
+    submission = Submission(None, "key", [process, failed])
+    submission.executor_names["e" * 64] = "worker-1"
+    view.update(submission)
+    assert shown_as_text(view) == ("Colonies process\n"
+                                   f"  double {'a' * 12} successful on worker-1 output [42]\n"
+                                   f"  double {'b' * 12} failed errors: boom")

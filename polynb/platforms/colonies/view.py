@@ -6,6 +6,7 @@ import json
 
 import ipywidgets
 
+from ...widgets import with_text
 from . import wire
 from .submit import Submission
 
@@ -14,10 +15,43 @@ _COLOURS = {wire.WAITING: "#888", wire.RUNNING: "#1f6feb", wire.SUCCESS: "#1a7f3
 
 
 class SubmissionView(ipywidgets.HTML):
-    """Re-rendered whenever the submission's follower sees a change."""
+    """Re-rendered whenever the submission's follower sees a change; its text form is a small table."""
+
+    _text = "Colonies submission"
 
     def update(self, submission: Submission) -> None:
+        self._text = text(submission)
         self.value = render(submission)
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        return with_text(super()._repr_mimebundle_(**kwargs), self._text)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self._text)
+
+
+def text(submission: Submission) -> str:
+    """The widget as text for terminals and stored notebooks: a title line, then one line per process."""
+    lines = [f"Colonies {_title(submission)}"]
+    for pid, process in submission.processes.items():
+        state = wire.STATE_NAMES.get(process["state"], process["state"])
+        executor_id = process.get("assignedexecutorid") or ""
+        executor = submission.executor_names.get(executor_id, executor_id[:12])
+        line = f"  {_node(process)} {pid[:12]} {state}" + (f" on {executor}" if executor else "")
+        if process.get("out"):
+            line += f" output {json.dumps(process['out'], default=repr)}"
+        if process.get("errors"):
+            line += f" errors: {'; '.join(process['errors'])}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _title(submission: Submission) -> str:
+    return "workflow " + submission.graph["processgraphid"][:12] if submission.graph else "process"
+
+
+def _node(process: dict) -> str:
+    return process["spec"].get("nodename") or process["spec"].get("funcname", "")
 
 
 def render(submission: Submission) -> str:
@@ -29,7 +63,7 @@ def render(submission: Submission) -> str:
         logs = "".join(entry["message"] for entry in submission.logs.get(pid, []))
         rows.append(
             "<tr>"
-            f"<td>{html.escape(process['spec'].get('nodename') or process['spec'].get('funcname', ''))}</td>"
+            f"<td>{html.escape(_node(process))}</td>"
             f"<td><code>{pid[:12]}</code></td>"
             f"<td style='color:{_COLOURS.get(state, '#000')}'><b>{wire.STATE_NAMES.get(state, state)}</b></td>"
             f"<td><code>{html.escape(executor) or '—'}</code></td>"
@@ -38,7 +72,6 @@ def render(submission: Submission) -> str:
             f"<td style='color:#cf222e'>{html.escape('; '.join(process.get('errors') or []))}</td>"
             f"<td><pre style='margin:0;max-height:8em;overflow:auto'>{html.escape(logs[-2000:])}</pre></td>"
             "</tr>")
-    title = "workflow " + submission.graph["processgraphid"][:12] if submission.graph else "process"
-    return (f"<div class='polynb-colonies-submission'><b>Colonies {title}</b>"
+    return (f"<div class='polynb-colonies-submission'><b>Colonies {_title(submission)}</b>"
             "<table><tr><th>node</th><th>process</th><th>state</th><th>executor</th><th>retries</th>"
             "<th>output</th><th>errors</th><th>logs</th></tr>" + "".join(rows) + "</table></div>")

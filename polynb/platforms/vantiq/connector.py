@@ -101,6 +101,11 @@ class VantiqBinding(Binding):
                            for name, c in connections.items())
         return BindingStatus(state, self.url, detail)
 
+    def connector_id(self, source: str) -> str | None:
+        """This kernel's connector for the source, as the local server knows it (see :func:`wire.connector_id`)."""
+        connection = self.connections.get(source)
+        return wire.connector_id(connection.secret) if connection is not None else None
+
     def run_payload(self, version, input: Any, context: QueryRun | None) -> Any:
         """A name-only query for a registered cell: the cell's code, its options as defaults, its namespace."""
         if context is None:  # %polynb replay: the recorded query, answered nowhere

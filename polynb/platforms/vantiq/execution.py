@@ -13,14 +13,13 @@ import concurrent.futures
 import hashlib
 import threading
 import time
-import traceback
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any, Callable, Mapping
 
-from ...runner import call_payload
+from ...runner import call_payload, format_traceback
 from . import wire
 from .wire import VantiqError
 
@@ -318,4 +317,4 @@ def user_traceback(exc: BaseException) -> str:
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb))
+    return format_traceback(exc, tb)

@@ -27,6 +27,7 @@ import tornado.websocket
 
 from ...config import Section
 from ...platforms.base import StandIn
+from ...ports import listening
 from . import wire
 
 log = logging.getLogger("polynb.vantiq.local")
@@ -94,7 +95,7 @@ class VantiqServer:
         self.configs: dict[str, dict] = {}
         self.connectors: dict[str, list[ConnectorSocket]] = defaultdict(list)
         self.pending: dict[str, PendingQuery] = {}
-        self.notifications: dict[str, list] = defaultdict(list)
+        self.notifications: dict[str, list[tuple[str | None, Any]]] = defaultdict(list)  # (connector id, object)
         self.documents: dict[str, Document] = {}
         self.frames: dict[str, deque] = defaultdict(lambda: deque(maxlen=FRAME_LOG))
         self.unrouted: deque = deque(maxlen=FRAME_LOG)
@@ -114,9 +115,11 @@ class VantiqServer:
             if path.is_file():
                 self.put_document(path.name, path.read_bytes())
 
-    def start_query(self, source: str, request: Any, timeout: float | None = None) -> PendingQuery:
-        """Send the query to every connector of the source; the caller waits on the returned rows."""
-        sockets = list(self.connectors.get(source, ()))
+    def start_query(self, source: str, request: Any, timeout: float | None = None,
+                    connector: str | None = None) -> PendingQuery:
+        """Send the query to the connector it names, else to every connector of the source; the caller waits
+        on the returned rows."""
+        sockets = self.sockets_for(source, connector)
         pending = PendingQuery(source, len(sockets))
         if not sockets:
             pending.fail({"messageCode": "io.polynb.vantiq.standin.noconnector",
@@ -130,10 +133,20 @@ class VantiqServer:
         asyncio.get_running_loop().call_later(seconds, self._expire, address, seconds)
         return pending
 
+    def sockets_for(self, source: str, connector: str | None) -> list["ConnectorSocket"]:
+        """The named connector's sockets when it is connected (a notebook asking its own), else all of them."""
+        sockets = list(self.connectors.get(source, ()))
+        named = [socket for socket in sockets if connector is not None and socket.connector == connector]
+        return named or sockets
+
+    def notifications_of(self, source: str, connector: str | None = None) -> list:
+        return [message for sender, message in self.notifications.get(source, ())
+                if connector is None or sender == connector]
+
     def _expire(self, address: str, seconds: float) -> None:
         pending = self.pending.pop(address, None)
         if pending is not None and not pending.finished.is_set():
-            pending.fail({"messageCode": "io.polynb.vantiq.standin.query.timeout",
+            pending.fail({"messageCode": wire.QUERY_TIMEOUT_CODE,
                           "messageTemplate": "The query to source {0} had no final answer within {1} seconds.",
                           "parameters": [pending.source, seconds]})
 
@@ -159,6 +172,7 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
 
     def initialize(self, server: VantiqServer) -> None:
         self.server, self.source, self.validated = server, None, False
+        self.connector: str | None = None  # the hash of its reconnect secret: which kernel's connector it is
         self.early: list = []  # frames before the source is known, logged under it once it is
 
     def _record_frame(self, direction: str, text: str) -> None:
@@ -188,7 +202,7 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
         elif self.source is None:
             self._connect(frame)
         elif frame.get("op") == "notification":
-            self.server.notifications[self.source].append(frame.get("object"))
+            self.server.notifications[self.source].append((self.connector, frame.get("object")))
             self.send({"status": 200})
         else:
             self.server.route(frame, text)
@@ -210,6 +224,8 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
                 [frame.get("op")])})
             return
         self.source = str(source)
+        parameters = frame.get("parameters")
+        self.connector = wire.connector_id(parameters.get("reconnectSecret") if isinstance(parameters, dict) else None)
         self.server.frames[self.source].extend(self.early)
         self.server.connectors[self.source].append(self)
         self.send(wire.configure_frame(self.source, self.server.config_for(self.source)))
@@ -289,7 +305,8 @@ class SourceQuery(_Api):
         except ValueError:
             return self.fail(400, "io.polynb.vantiq.standin.badtimeout", "The timeout must be seconds, not {0}.",
                              [self.get_argument("timeout")])
-        pending = self.server.start_query(source, {} if request is None else request, timeout)
+        pending = self.server.start_query(source, {} if request is None else request, timeout,
+                                          self.get_argument("connector", None))
         if "application/x-ndjson" in self.request.headers.get("Accept", ""):
             self.set_header("Content-Type", "application/x-ndjson")
             while (row := await pending.updates.get()) is not None:
@@ -326,7 +343,7 @@ class SourceResource(_Api):
 
 class SourceNotifications(_Api):
     def get(self, source: str) -> None:
-        self.reply(self.server.notifications.get(source, []))
+        self.reply(self.server.notifications_of(source, self.get_argument("connector", None)))
 
 
 class SourcePublish(_Api):
@@ -386,7 +403,9 @@ class LocalVantiq(StandIn):
         if self.settings["documents"]:
             self.server.load_documents(Path(self.settings["documents"]))
         self.http = tornado.httpserver.HTTPServer(application(self.server), max_body_size=MAX_MESSAGE)
-        sockets = tornado.netutil.bind_sockets(int(self.settings["local_port"]), "127.0.0.1")
+        port = int(self.settings["local_port"])
+        with listening("vantiq", port, "VANTIQ_LOCAL_PORT"):
+            sockets = tornado.netutil.bind_sockets(port, "127.0.0.1")
         self.http.add_sockets(sockets)
         port = sockets[0].getsockname()[1]
         return {"url": f"http://127.0.0.1:{port}", "token": token}

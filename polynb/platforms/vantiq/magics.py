@@ -40,9 +40,15 @@ class VantiqMagics(Magics):
     @magic_arguments()
     @argument("source", help="the source to query")
     @argument("query", nargs="*", help="the query's parameters as JSON, e.g. {\"name\": \"sq\", \"presetValues\": {\"v\": 3}}")
-    @argument("--timeout", type=float, default=None, help="seconds the server waits for the final answer")
+    @argument("--timeout", type=float, default=None,
+              help="seconds to wait for the final answer (default: core.call_timeout, POLYNB_CALL_TIMEOUT)")
     def vantiq_query(self, line: str, cell: str | None = None):
-        """%vantiq_query SOURCE [JSON] -- with a cell body, the body is the query's code. Returns the rows."""
+        """%vantiq_query SOURCE [JSON] -- with a cell body, the body is the query's code. Returns the rows.
+
+        What the source answers wrong is raised as it is (``VantiqQueryError`` with Vantiq's body, shown as
+        one line in Vantiq's words; ``VantiqQueryTimeout``; ``ConnectionError``): only a line that is not a
+        query is a usage error.
+        """
         args = parse_argstring(self.vantiq_query, line)
         text = " ".join(args.query).strip()
         try:
@@ -53,9 +59,7 @@ class VantiqMagics(Magics):
             raise UsageError("%vantiq_query: the query must be a JSON object of parameters")
         if cell is not None:
             parameters["code"] = cell
-        try:
-            return api.query(args.source, timeout=args.timeout, **parameters)
-        except api.VantiqQueryError as exc:
-            raise UsageError(f"Vantiq source {args.source} answered an error: {exc}") from None
-        except (ConnectionError, TypeError) as exc:
-            raise UsageError(f"%vantiq_query: {exc}") from None
+        clash = sorted(set(parameters) & {"timeout", "on_row", "source"})
+        if clash:
+            raise UsageError(f"%vantiq_query: {', '.join(clash)} is not a query parameter; use the magic's options")
+        return api.query(args.source, timeout=args.timeout, **parameters)

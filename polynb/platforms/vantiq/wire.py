@@ -5,6 +5,7 @@ fact sheet (``shared/protocols/vantiq.md``) records it, so it is testable with t
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ WEBSOCKET_PATH = "/api/v1/wsock/websocket"
 _WEBSOCKET_PATH_RULE = re.compile(r".*/api/v[0-9]+/wsock/websocket")
 _TRUE_WORDS = {"yes", "true", "t", "1"}
 #: globals the connector puts in every run and never returns
+QUERY_TIMEOUT_CODE = "io.polynb.vantiq.standin.query.timeout"  # the local server's: no final answer in time
 HIDDEN_GLOBALS = frozenset({"__file__", "__name__", "connector_context", "connector_connection", "__builtins__"})
 
 
@@ -75,6 +77,14 @@ def decode(text: str | bytes) -> dict:
     if not isinstance(frame, dict):
         raise WireError(f"frame is a JSON {type(frame).__name__}, not an object")
     return frame
+
+
+def connector_id(reconnect_secret: Any) -> str | None:
+    """A public name for one connector: its reconnect secret (made once per connector process) hashed, so a
+    notebook can name its own connector to the local server without sending the secret itself."""
+    if not isinstance(reconnect_secret, str) or not reconnect_secret:
+        return None
+    return hashlib.sha256(reconnect_secret.encode()).hexdigest()[:16]
 
 
 def validate_frame(token: str | None) -> dict:

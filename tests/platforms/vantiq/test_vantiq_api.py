@@ -2,6 +2,7 @@
 errors, and a server restart in the middle of a streamed query."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 
@@ -10,7 +11,7 @@ import pytest
 import polynb
 from polynb.journal import SUCCEEDED
 from polynb.platforms.vantiq import api
-from vantiq_harness import Rest, local_server, wait_until
+from vantiq_harness import Rest, ScriptedConnector, local_server, wait_until
 
 STREAMER = (
     "import asyncio\n"
@@ -78,6 +79,34 @@ def test_notifications_are_read_back_per_source(server):
     api.query("apiSource", "import asyncio\nasyncio.get_event_loop().create_task("
                            "connector_connection.send_notification({'hello': 1}))\n")
     wait_until(lambda: api.notifications("apiSource") == [{"hello": 1}], 10, "the notification never arrived")
+
+
+def test_a_notebook_reads_its_own_connectors_notifications_and_all_on_request(server):
+    """Another notebook's connector on the same source (scripted here) notifies too; each sees its own."""
+    other = ScriptedConnector(server, "apiSource")
+    other.socket.send(json.dumps({"op": "notification", "resourceName": "sources", "resourceId": "apiSource",
+                                  "object": {"from": "other"}}))
+    assert other.receive() == {"status": 200}
+    api.query("apiSource", "import asyncio\nasyncio.get_event_loop().create_task("
+                           "connector_connection.send_notification({'from': 'me'}))\n")
+    wait_until(lambda: api.notifications("apiSource") == [{"from": "me"}], 10, "the notification never arrived")
+    assert api.notifications("apiSource", all_connectors=True) == [{"from": "other"}, {"from": "me"}]
+    other.close()
+
+
+def test_a_notebooks_query_goes_to_its_own_connector_and_an_apps_to_every_connector(server):
+    other = ScriptedConnector(server, "apiSource")
+    assert api.query("apiSource", "mine = 1\n") == [{"pythonCallResults": {"mine": 1}}]
+    rest = Rest(server["url"], server["token"])
+    answer = {}
+    app = threading.Thread(target=lambda: answer.update(rows=rest.query("apiSource", {"code": "theirs = 2\n"})))
+    app.start()
+    first = other.receive()  # the notebook's query never reached it: the app's is the first it sees
+    assert first["object"] == {"code": "theirs = 2\n"}
+    other.answer(first, 204)
+    app.join(30)
+    assert answer["rows"] == (200, [{"pythonCallResults": {"theirs": 2}}])
+    other.close()
 
 
 def test_an_uploaded_document_runs_as_a_script(server):

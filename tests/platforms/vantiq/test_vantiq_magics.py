@@ -6,7 +6,9 @@ from IPython.core.error import UsageError
 from notebook_shell import polynb_shell, run
 
 import polynb
+from polynb.calls import CallTimeout
 from polynb.journal import SUCCEEDED
+from polynb.platforms.vantiq import api
 from vantiq_harness import local_server
 
 
@@ -51,10 +53,24 @@ def test_a_cell_with_a_syntax_error_is_refused_in_one_line(ip):
         run(ip, "%%vantiq_exec bad\nx = = 1")
 
 
-def test_an_error_answer_is_one_line_with_vantiqs_message(ip):
-    with pytest.raises(UsageError, match="Vantiq source polynb answered an error: .*nocache: No cached code was "
-                                         "found for name: nothing."):
+def test_an_error_answer_is_the_platforms_error_shown_in_one_line(ip):
+    with pytest.raises(api.VantiqQueryError) as raised:
         run(ip, '%vantiq_query polynb {"name": "nothing"}')
+    assert raised.value.body == {"messageCode": "io.vantiq.pyexecsource.runpython.nocache",
+                                 "messageTemplate": "No cached code was found for name: {0}.", "parameters": ["nothing"]}
+    assert raised.value._render_traceback_() == [
+        "VantiqQueryError: io.vantiq.pyexecsource.runpython.nocache: No cached code was found for name: nothing."]
+
+
+def test_a_query_without_a_final_answer_ends_in_call_timeout_by_default(ip, monkeypatch):
+    monkeypatch.setenv("POLYNB_CALL_TIMEOUT", "1")
+    never_ends = ("%%vantiq_query polynb {\"codeHandlesReturn\": true}\n"
+                  "import asyncio\nasyncio.get_event_loop().create_task(asyncio.sleep(3))")
+    with pytest.raises(CallTimeout) as raised:
+        run(ip, never_ends)
+    assert isinstance(raised.value, api.VantiqQueryError) and raised.value.timeout == 1
+    assert str(raised.value).startswith("vantiq: no answer to the query to source polynb within 1 s; check that")
+    assert raised.value.body["messageCode"] == "io.polynb.vantiq.standin.query.timeout"
 
 
 def test_a_query_that_is_not_json_is_refused(ip):

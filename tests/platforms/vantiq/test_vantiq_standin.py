@@ -6,11 +6,7 @@ import threading
 
 import httpx
 import pytest
-from websockets.sync.client import connect
-
-from vantiq_harness import Rest, local_server
-
-WEBSOCKET = "/api/v1/wsock/websocket"
+from vantiq_harness import Rest, ScriptedConnector, local_server
 
 
 @pytest.fixture(scope="module")
@@ -24,32 +20,6 @@ def server(tmp_path_factory):
 @pytest.fixture
 def rest(server):
     return Rest(server["url"], server["token"])
-
-
-class ScriptedConnector:
-    """A hand-driven connector: the frames a test sends, to see exactly what the server answers."""
-
-    def __init__(self, server: dict, source: str, token: str | None = None) -> None:
-        self.socket = connect(server["url"].replace("http", "ws") + WEBSOCKET, legacy=True)
-        self.socket.send(json.dumps({"op": "validate", "resourceName": "system.credentials",
-                                     "object": token or server["token"]}))
-        self.validation = json.loads(self.socket.recv(timeout=5))
-        if self.validation.get("status") == 200:
-            self.socket.send(json.dumps({"op": "connectExtension", "resourceName": "sources", "resourceId": source,
-                                         "parameters": {"reconnectSecret": f"{source}_1"}}))
-            self.configuration = json.loads(self.socket.recv(timeout=5))
-
-    def receive(self) -> dict:
-        return json.loads(self.socket.recv(timeout=5))
-
-    def answer(self, query: dict, status: int, body=None) -> None:
-        frame = {"status": status, "headers": {"X-Reply-Address": query["messageHeaders"]["REPLY_ADDR_HEADER"]}}
-        if body is not None:
-            frame["body"] = body
-        self.socket.send(json.dumps(frame))
-
-    def close(self) -> None:
-        self.socket.close()
 
 
 def in_background(call, *args):

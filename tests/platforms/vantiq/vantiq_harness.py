@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
+from websockets.sync.client import connect
 
 from peers import peer_python
 from polynb.config import CORE_SETTINGS, Settings
@@ -71,6 +72,32 @@ class Rest:
     def wait_for_sessions(self, source: str, count: int, timeout: float = 30.0) -> None:
         wait_until(lambda: self.sessions(source) >= count and self.connectors(source) >= 1, timeout,
                    f"source {source} never reached {count} handshakes")
+
+
+class ScriptedConnector:
+    """A hand-driven connector: the frames a test sends, to see exactly what the server answers."""
+
+    def __init__(self, server: dict, source: str, token: str | None = None) -> None:
+        self.socket = connect(server["url"].replace("http", "ws") + "/api/v1/wsock/websocket", legacy=True)
+        self.socket.send(json.dumps({"op": "validate", "resourceName": "system.credentials",
+                                     "object": token or server["token"]}))
+        self.validation = json.loads(self.socket.recv(timeout=5))
+        if self.validation.get("status") == 200:
+            self.socket.send(json.dumps({"op": "connectExtension", "resourceName": "sources", "resourceId": source,
+                                         "parameters": {"reconnectSecret": f"{source}_1"}}))
+            self.configuration = json.loads(self.socket.recv(timeout=5))
+
+    def receive(self) -> dict:
+        return json.loads(self.socket.recv(timeout=5))
+
+    def answer(self, query: dict, status: int, body=None) -> None:
+        frame = {"status": status, "headers": {"X-Reply-Address": query["messageHeaders"]["REPLY_ADDR_HEADER"]}}
+        if body is not None:
+            frame["body"] = body
+        self.socket.send(json.dumps(frame))
+
+    def close(self) -> None:
+        self.socket.close()
 
 
 def wait_until(predicate, timeout: float = 30.0, message: str = "condition not met") -> None:
