@@ -1,8 +1,10 @@
 """``polynb serve NOTEBOOK``: execute a notebook headless in a real kernel and keep its payloads serving.
 
 The notebook runs top to bottom in a kernel whose working folder and session path are the notebook's
-(so its journal is the one beside it, as in JupyterLab). Then this process prints one line per
-registered payload, waits for SIGINT or SIGTERM, asks the kernel's service to drain, and exits 0.
+(so its journal is the one beside it, as in JupyterLab), started with ``POLYNB_SERVE=1``; after the last
+cell the kernel is told that the notebook has run (``polynb.headless``), which lets the bindings that
+waited for it answer (CloudState's discovery). Then this process prints one line per registered
+payload, waits for SIGINT or SIGTERM, asks the kernel's service to drain, and exits 0.
 Several ``polynb serve`` of one notebook share the load through the platforms' own engines.
 """
 from __future__ import annotations
@@ -20,12 +22,17 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import KernelManager
 
+from .headless import SERVE_ENV
+
+#: run in the kernel after the last cell
+NOTEBOOK_RAN = "__import__('polynb.headless', fromlist=['notebook_ran']).notebook_ran()"
+
 
 class CellFailed(RuntimeError):
     pass
 
 
-def _run(client, code: str, timeout: float, label: str) -> dict:
+def _run(client, code: str, timeout: float, label: str, expressions: dict | None = None) -> dict:
     """Execute code in the kernel; the cell's outputs go to stderr, an error raises CellFailed."""
     def show(message: dict) -> None:
         kind, content = message["header"]["msg_type"], message["content"]
@@ -39,7 +46,7 @@ def _run(client, code: str, timeout: float, label: str) -> dict:
                 sys.stderr.write(text + "\n")
 
     reply = client.execute_interactive(code, timeout=timeout, output_hook=show, store_history=False,
-                                       user_expressions={"polynb_serving": "__import__('polynb').serving()"})
+                                       user_expressions=expressions or {})
     content = reply["content"]
     if content["status"] != "ok":
         raise CellFailed(f"{label} failed: {content.get('ename')}: {content.get('evalue')}")
@@ -67,20 +74,20 @@ def serve_notebook(path: Path, kernel_name: str = "python3", cell_timeout: float
     # and letting go, so replicas started together could take each other's ports.
     sockets = tempfile.mkdtemp(prefix="polynb-serve-")
     manager = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "kernel"))
-    env = {**os.environ, "JPY_SESSION_NAME": str(path)}
+    env = {**os.environ, "JPY_SESSION_NAME": str(path), SERVE_ENV: "1"}
     manager.start_kernel(cwd=str(path.parent), env=env)
     client = manager.client()
     client.start_channels()
     code = 0
     try:
         client.wait_for_ready(timeout=60)
-        content: dict = {}
         for index, cell in enumerate(notebook.cells):
             if stop.is_set():
                 break
             if cell.cell_type == "code" and cell.source.strip():
-                content = _run(client, cell.source, cell_timeout, f"cell {index + 1}")
-        serving = _serving(content)
+                _run(client, cell.source, cell_timeout, f"cell {index + 1}")
+        serving = _serving(_run(client, NOTEBOOK_RAN, 60, "opening the notebook's payloads",
+                                {"polynb_serving": "__import__('polynb').serving()"}))
         for payload in serving["payloads"]:
             print(f"serving {payload['platform']} {payload['name']} v{payload['version']} "
                   f"{payload['address'] or ''}".rstrip(), flush=True)

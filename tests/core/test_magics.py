@@ -143,6 +143,8 @@ def test_unload_ext_stops_the_service(ip):
     ('polynb {"tag": "#1", "n": [1, 2]}  # the source', 'polynb {"tag": "#1", "n": [1, 2]}'),
     ("--title 'Body # mass' x", "--title 'Body # mass' x"),
     ("issue#12 --flag", "issue#12 --flag"),
+    ("demo/x/1.0 out/#1.zip", "demo/x/1.0 out/#1.zip"),
+    ("# only a comment", ""),
 ])
 def test_a_trailing_comment_is_not_taken_for_options(line, options):
     assert without_comment(line) == options

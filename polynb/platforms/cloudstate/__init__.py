@@ -19,8 +19,11 @@ def _stand_in(settings):
 
 
 SETTINGS = (
-    Setting("host", "HOST", "127.0.0.1", help="where the user function listens (as the official library reads it)"),
-    Setting("port", "PORT", 8080, cast=int, help="the user function's port (0: a free one)"),
+    Setting("host", "POLYNB_CLOUDSTATE_HOST", None, help="where the user function listens; wins over HOST"),
+    Setting("generic_host", "HOST", None, help="as the official library reads it (default: the core's bind_host)"),
+    Setting("port", "POLYNB_CLOUDSTATE_PORT", None, cast=int, help="the user function's port (0: a free one); wins over PORT"),
+    Setting("generic_port", "PORT", None, cast=int,
+            help="as the official library reads it, unless another platform of the kernel took PORT first"),
     Setting("proxy", "CLOUDSTATE_PROXY", None, help="host:port of a running proxy's gRPC side; unset: polynb starts its own"),
     Setting("proxy_http", "CLOUDSTATE_PROXY_HTTP", None, help="the proxy's HTTP/JSON base URL"),
     Setting("user_function_host", "USER_FUNCTION_HOST", "127.0.0.1", help="local proxy: where the user function is"),

@@ -1,4 +1,4 @@
-"""What a notebook imports (``polynb.cloudstate`` once the lead re-exports it): decorators, CRDTs, ``call``."""
+"""What a notebook imports as ``polynb.cloudstate``: decorators, CRDTs, ``call`` and ``endpoints``."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,6 +7,7 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from ...calls import CallTimeout, call_timeout
 from .context import CommandFailed
 from .crdts import GCounter, GSet, LWWRegister, ORMap, ORSet, PNCounter, Flag, Vote
 from .entities import command, event, initial, snapshot, snapshot_handler
@@ -14,7 +15,26 @@ from .protolib import LIBRARY
 from .wire import Json
 
 __all__ = ["call", "endpoints", "command", "event", "snapshot", "snapshot_handler", "initial", "CommandFailed", "Json",
-           "GCounter", "PNCounter", "GSet", "ORSet", "LWWRegister", "Flag", "ORMap", "Vote"]
+           "CallFailed", "GCounter", "PNCounter", "GSet", "ORSet", "LWWRegister", "Flag", "ORMap", "Vote"]
+
+
+class CallFailed(grpc.RpcError):
+    """What ``%cloudstate_call`` raises when the proxy refuses a call: an RpcError with the proxy's status and
+    the failure's description (an entity's ``ctx.fail(...)`` text, or why the proxy could not route it)."""
+
+    def __init__(self, service: str, method: str, error: grpc.RpcError) -> None:
+        super().__init__(f"{service}/{method}: {error.code().name}: {error.details()}")
+        self._code, self._details = error.code(), error.details()
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+    def _render_traceback_(self) -> list[str]:
+        """In a notebook the failure is the whole story: one line, no traceback."""
+        return [f"{type(self).__name__}: {self}"]
 
 
 def _binding():
@@ -30,9 +50,11 @@ def endpoints() -> dict[str, str]:
     return {"grpc": binding.proxy_grpc, "http": binding.proxy_http, "user_function": binding.address}
 
 
-def call(service: str, method: str, message: Message | dict | None = None, timeout: float = 30.0) -> Message:
-    """Call an entity's method through the proxy, as a client would; a failed command raises RpcError."""
+def call(service: str, method: str, message: Message | dict | None = None, timeout: float | None = None) -> Message:
+    """Call an entity's method through the proxy, as a client would; a failed command raises RpcError, no
+    answer within ``timeout`` seconds (default ``core.call_timeout``) :class:`~polynb.calls.CallTimeout`."""
     binding = _binding()
+    seconds = call_timeout(timeout)
     descriptor = LIBRARY.compiled.service(service).methods_by_name.get(method)
     if descriptor is None:
         raise ValueError(f"{service} has no method {method!r}")
@@ -42,7 +64,14 @@ def call(service: str, method: str, message: Message | dict | None = None, timeo
     with grpc.insecure_channel(binding.proxy_grpc) as channel:
         stub = channel.unary_unary(f"/{service}/{method}", request_serializer=lambda m: m.SerializeToString(),
                                    response_deserializer=reply_class.FromString)
-        return stub(request, timeout=timeout)
+        try:
+            return stub(request, timeout=seconds)
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise
+        raise CallTimeout("cloudstate", f"{service}/{method}", seconds,
+                          f"the proxy at {binding.proxy_grpc} or the entity is busy or stuck; the journal shows "
+                          "whether the command reached the entity")
 
 
 def as_dict(message: Message) -> dict[str, Any]:

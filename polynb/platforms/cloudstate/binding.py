@@ -1,17 +1,21 @@
 """The CloudState binding: serves this kernel's entities as a user function and keeps a proxy informed.
 
 With no proxy configured it starts the local proxy (``polynb up cloudstate``) pointed at this kernel,
-and asks it to discover again whenever a cell (re)registers an entity.
+and asks it to discover again whenever a cell (re)registers an entity. Under ``polynb serve`` discovery
+is answered only once the whole notebook has run, since a real proxy discovers once, when it starts.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
 from typing import Any
 
 import httpx
 
+from ... import generic_env, headless
 from ...local import LocalStandIn, start_local
-from ..base import READY, STOPPED, Binding, BindingStatus
+from ..base import READY, STARTING, STOPPED, Binding, BindingStatus
 from . import wire
 from .entities import definition_of
 from .protolib import LIBRARY, ProtoError
@@ -20,6 +24,10 @@ from .server import EntityRegistration, Registry, UserFunction, serve
 log = logging.getLogger("polynb.cloudstate")
 PLATFORM = "cloudstate"
 KINDS = {"event_sourced": wire.EVENT_SOURCED, "crdt": wire.CRDT}
+#: where a proxy's USER_FUNCTION_PORT looks by default
+PROXY_DEFAULT_PORT = 8080
+PORT_VARIABLE = "POLYNB_CLOUDSTATE_PORT"
+DISCOVERY_TIMEOUT = 60.0
 
 
 class CloudStateBinding(Binding):
@@ -28,9 +36,14 @@ class CloudStateBinding(Binding):
     async def start(self) -> None:
         self.registry = Registry()
         self.local: LocalStandIn | None = None
-        self.user_function = UserFunction(self.registry, self._execute, self._report)
-        host = self.settings["host"]
-        self.server, self.port = await serve(self.user_function, host, self.settings["port"])
+        self.notebook_ran = asyncio.Event()
+        self.user_function = UserFunction(self.registry, self._execute, self._report, ready=self.notebook_ran)
+        host = self.settings["host"] or self.settings["generic_host"] or self.service.settings.core["bind_host"]
+        try:
+            self.server, self.port = await serve(self.user_function, host, self.listen_port(), PORT_VARIABLE)
+        except BaseException:
+            generic_env.release(PLATFORM)
+            raise
         self.address = f"{host}:{self.port}"
         self.proxy_grpc, self.proxy_http = self.settings["proxy"], self.settings["proxy_http"]
         if not self.proxy_grpc:
@@ -41,18 +54,50 @@ class CloudStateBinding(Binding):
                     "CLOUDSTATE_PROXY_DB": str(self.service.journal.directory / "cloudstate-proxy.sqlite")})
             except BaseException:
                 await self.server.stop(None)
+                generic_env.release(PLATFORM)
                 raise
             self.proxy_grpc, self.proxy_http = self.local.info["grpc"], self.local.info["http"]
+        self.loop = asyncio.get_running_loop()
+        headless.after_notebook(self._notebook_has_run)
+
+    def listen_port(self) -> int:
+        """POLYNB_CLOUDSTATE_PORT, else PORT (unless another platform took it), else a free port; with a
+        real proxy configured, 8080, where its USER_FUNCTION_PORT looks by default."""
+        if self.settings["port"] is not None:
+            return self.settings["port"]
+        generic = generic_env.take("PORT", self.settings["generic_port"], PLATFORM, PORT_VARIABLE)
+        if generic is not None:
+            return generic
+        return PROXY_DEFAULT_PORT if self.settings["proxy"] else 0
+
+    def _notebook_has_run(self) -> None:
+        """Discovery may answer: at once when interactive (called from ``start``, nothing registered yet);
+        under ``polynb serve`` from the kernel's thread, which waits until the local proxy has discovered
+        what the notebook registered, so that serving starts complete."""
+        if _running_loop() is self.loop:
+            self.notebook_ran.set()
+        else:
+            asyncio.run_coroutine_threadsafe(self._open_discovery(), self.loop).result(timeout=DISCOVERY_TIMEOUT)
+
+    async def _open_discovery(self) -> None:
+        if getattr(self, "server", None) is None:
+            return
+        self.notebook_ran.set()
+        self.service.binding_changed(self)
+        await self._rediscover()
 
     async def stop(self) -> None:
         if self.local is not None:
             await self.local.stop()
         await self.server.stop(grace=1.0)
         self.server = None
+        generic_env.release(PLATFORM)
 
     def status(self) -> BindingStatus:
         if getattr(self, "server", None) is None:
             return BindingStatus(STOPPED)
+        if not self.notebook_ran.is_set():
+            return BindingStatus(STARTING, self.address, "discovery waits until polynb serve has run the notebook")
         return BindingStatus(READY, self.address, f"proxy {self.proxy_grpc}" if self.proxy_grpc else None)
 
     async def register(self, version) -> str:
@@ -76,10 +121,16 @@ class CloudStateBinding(Binding):
         await self._rediscover()
 
     async def _rediscover(self) -> None:
-        """Our stand-in re-reads the entity spec on request; a real proxy discovers when it starts."""
-        if self.local is None:
+        """Our stand-in re-reads the entity spec on request; a real proxy discovers once, when it starts,
+        so one that discovered already is told about in a line instead."""
+        if not self.notebook_ran.is_set():
             return
-        async with httpx.AsyncClient(timeout=60.0) as client:
+        if self.local is None:
+            if self.user_function.proxy_info is not None:
+                print(f"polynb: the CloudState proxy at {self.proxy_grpc} discovered this user function before "
+                      "this change; restart the proxy so that it discovers again", file=sys.stderr, flush=True)
+            return
+        async with httpx.AsyncClient(timeout=DISCOVERY_TIMEOUT) as client:
             reply = await client.post(f"{self.proxy_http}/.polynb/discover")
         if reply.status_code != 200:
             raise RuntimeError(f"the local CloudState proxy refused the entities: {reply.text}")
@@ -96,6 +147,13 @@ class CloudStateBinding(Binding):
         log.warning("cloudstate: the proxy reports an error: %s", input.get("message"))
         await self.service.execute(PLATFORM, name, input, lambda version: input, meta={"step": name},
                                    needs_payload=False)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _check_handlers(definition, service) -> None:

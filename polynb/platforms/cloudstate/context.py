@@ -5,9 +5,10 @@ Failing raises :class:`CommandFailed`, so a handler stops where it fails.
 """
 from __future__ import annotations
 
+import base64
 from typing import Any, Callable
 
-from google.protobuf import json_format
+from google.protobuf import any_pb2, json_format
 from google.protobuf.message import Message
 
 from . import wire
@@ -28,13 +29,31 @@ class EntityCrashed(Exception):
 
 
 def describe(value: Any) -> Any:
-    """A JSON-friendly view of a payload, for the journal and the widgets."""
+    """A JSON view of a payload, for the journal, the widgets and the lab panel: a message as its proto3 JSON
+    under ``@type``, a JSON value under ``@json``, bytes as base64 under ``@bytes``."""
     if isinstance(value, Message):
-        return {"@type": value.DESCRIPTOR.full_name,
-                **json_format.MessageToDict(value, preserving_proto_field_name=True)}
+        fields = json_format.MessageToDict(value, preserving_proto_field_name=True)
+        # well-known types (wrappers, Timestamp, Struct, ...) map to a JSON value, not an object
+        return {"@type": value.DESCRIPTOR.full_name, **(fields if isinstance(fields, dict) else {"value": fields})}
     if isinstance(value, wire.Json):
         return {"@json": value.type_name, "value": value.value}
+    if isinstance(value, (bytes, bytearray)):
+        return {"@bytes": base64.b64encode(bytes(value)).decode("ascii")}
     return value
+
+
+def describe_any(payload: any_pb2.Any, message_class) -> Any:
+    """An Any as :func:`describe` shows its value; one that does not decode keeps its type URL and base64 bytes."""
+    try:
+        return describe(wire.unpack(payload, message_class))
+    except wire.WireError:
+        return {"@any": payload.type_url, "@bytes": base64.b64encode(payload.value).decode("ascii")}
+
+
+def describe_command(command: entity_pb2.Command, message_class) -> dict:
+    """What the journal keeps of a command as it arrived: its ids, its name and its decoded input."""
+    return {"entity_id": command.entity_id, "command_id": command.id, "name": command.name,
+            "payload": describe_any(command.payload, message_class), "streamed": command.streamed}
 
 
 class CommandContext:
@@ -124,12 +143,5 @@ def describe_action(action: entity_pb2.ClientAction, message_class) -> dict:
     """The journal's view of a reply or forward: the decoded reply, or where the command went."""
     if action.WhichOneof("action") == "forward":
         return {"forward": f"{action.forward.service_name}/{action.forward.command_name}",
-                "forward_input": _decoded(action.forward.payload, message_class)}
-    return {"reply": _decoded(action.reply.payload, message_class)}
-
-
-def _decoded(payload, message_class) -> Any:
-    try:
-        return describe(wire.unpack(payload, message_class))
-    except wire.WireError:
-        return payload.type_url
+                "forward_input": describe_any(action.forward.payload, message_class)}
+    return {"reply": describe_any(action.reply.payload, message_class)}

@@ -5,6 +5,8 @@ import json
 import re
 from pathlib import Path
 
+import grpc
+from google.protobuf import json_format
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
@@ -63,8 +65,10 @@ class CloudStateMagics(Magics):
 
     @line_magic
     def cloudstate_call(self, line: str):
-        """%cloudstate_call SERVICE METHOD {json}: call an entity through the proxy; returns the reply message."""
-        from .api import call
+        """%cloudstate_call SERVICE METHOD {json}: call an entity through the proxy; returns the reply message.
+
+        A refused call raises :class:`CallFailed` with the proxy's status and the failure's description."""
+        from .api import CallFailed, call
 
         parts = line.strip().split(None, 2)
         if len(parts) < 2:
@@ -73,4 +77,9 @@ class CloudStateMagics(Magics):
             body = json.loads(parts[2]) if len(parts) > 2 else {}
         except ValueError as exc:
             raise UsageError(f"polynb: the request is not JSON: {exc}") from None
-        return call(parts[0], parts[1], body)
+        try:
+            return call(parts[0], parts[1], body)
+        except (ValueError, json_format.ParseError) as exc:  # no such service or method, a field it lacks
+            raise UsageError(f"%cloudstate_call: {exc}") from None
+        except grpc.RpcError as error:
+            raise CallFailed(parts[0], parts[1], error) from None

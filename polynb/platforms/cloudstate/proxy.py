@@ -26,11 +26,13 @@ from grpc_reflection.v1alpha import reflection
 from grpc_reflection.v1alpha._async import ReflectionServicer
 from grpc_reflection.v1alpha import reflection_pb2_grpc
 
+from ...ports import listening
 from ..base import StandIn
 from . import proxyhttp, wire
 from .proxydrivers import CommandError, CrdtDriver, Driver, EventSourcedDriver
 from .proxystore import EventStore
 from .protolib import standard_files
+from .server import add_port
 from .protos.gen.cloudstate import entity_pb2, entity_pb2_grpc
 
 log = logging.getLogger("polynb.cloudstate.proxy")
@@ -115,12 +117,13 @@ class LocalProxy(StandIn):
         self.server = grpc.aio.server()
         self.server.add_generic_rpc_handlers([_EntityCalls(self)])
         reflection_pb2_grpc.add_ServerReflectionServicer_to_server(_LiveReflection(self), self.server)
-        grpc_port = self.server.add_insecure_port(f"127.0.0.1:{self.settings['proxy_port']}")
+        grpc_port = add_port(self.server, "127.0.0.1", self.settings["proxy_port"], "CLOUDSTATE_PROXY_PORT")
         await self.server.start()
         app = tornado.web.Application([(r"/\.polynb/discover", _Rediscover, {"proxy": self}),
                                        (r"/.*", _HttpApi, {"proxy": self})])
         self.http = tornado.httpserver.HTTPServer(app)
-        sockets = tornado.netutil.bind_sockets(self.settings["proxy_http_port"], "127.0.0.1")
+        with listening("cloudstate", self.settings["proxy_http_port"], "CLOUDSTATE_PROXY_HTTP_PORT"):
+            sockets = tornado.netutil.bind_sockets(self.settings["proxy_http_port"], "127.0.0.1")
         self.http.add_sockets(sockets)
         http_port = sockets[0].getsockname()[1]
         self._discovering = asyncio.ensure_future(self.discover_until_answered())

@@ -7,8 +7,10 @@ command's own failure is a client failure and the stream keeps serving.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import platform
+import socket
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -17,8 +19,9 @@ from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
 from ... import __version__
+from ...ports import listening
 from . import wire
-from .context import EntityCrashed
+from .context import EntityCrashed, describe_command
 from .crdtentity import CrdtEntity
 from .entities import Definition
 from .eventsourced import EventSourcedEntity
@@ -119,14 +122,18 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
     """Discovery, and the entity streams of both kinds, over one registry."""
 
     def __init__(self, registry: Registry, execute: Executor,
-                 report: Callable[[str, dict], Awaitable[None]]) -> None:
+                 report: Callable[[str, dict], Awaitable[None]], ready: asyncio.Event | None = None) -> None:
         self.registry = registry
         self.execute = execute
         self.report = report
+        self.ready = ready
         self.proxy_info: entity_pb2.ProxyInfo | None = None
 
     # -- discovery -----------------------------------------------------------------------------------------
     async def discover(self, request: entity_pb2.ProxyInfo, context) -> entity_pb2.EntitySpec:
+        """Answered once ``ready`` is set: a proxy discovers once, so it must see every entity of the notebook."""
+        if self.ready is not None:
+            await self.ready.wait()
         self.proxy_info = request
         log.info("cloudstate: discovered by %s %s", request.proxy_name, request.proxy_version)
         return self.registry.spec()
@@ -186,7 +193,7 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
                                         {"init": entity.entity_id, "events": len(events)}, {"step": "recover"})
                         recovered = True
                     out = await self._run(registration, lambda c=message.command: entity.handle(c),
-                                          wire.command_summary(message.command), {"entity_id": entity.entity_id})
+                                          describe_command(message.command, registration.message_class), {"entity_id": entity.entity_id})
                     await context.write(out)
                 else:
                     raise ProtocolError(f"{which or 'an empty message'} is not allowed after init")
@@ -216,7 +223,7 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
                 elif which == "command":
                     command_id = message.command.id
                     outs = await self._run(registration, lambda c=message.command: entity.handle(c),
-                                           wire.command_summary(message.command), {"entity_id": entity.entity_id})
+                                           describe_command(message.command, registration.message_class), {"entity_id": entity.entity_id})
                     for out in outs:
                         await context.write(out)
                 elif which == "stream_cancelled":
@@ -254,14 +261,37 @@ class _CrdtServicer(crdt_pb2_grpc.CrdtServicer):
         await self.user_function.crdt_stream(request_iterator, context)
 
 
-async def serve(user_function: UserFunction, host: str, port: int) -> tuple[grpc.aio.Server, int]:
+async def serve(user_function: UserFunction, host: str, port: int, moved_by: str) -> tuple[grpc.aio.Server, int]:
     """Start the gRPC server on the running loop; returns it and the bound port."""
     server = grpc.aio.server()
     entity_pb2_grpc.add_EntityDiscoveryServicer_to_server(user_function, server)
     event_sourced_pb2_grpc.add_EventSourcedServicer_to_server(_EventSourcedServicer(user_function), server)
     crdt_pb2_grpc.add_CrdtServicer_to_server(_CrdtServicer(user_function), server)
-    bound = server.add_insecure_port(f"{host}:{port}")
-    if bound == 0:
-        raise OSError(f"cannot listen on {host}:{port} (in use?)")
+    bound = add_port(server, host, port, moved_by)
     await server.start()
     return server, bound
+
+
+def add_port(server: grpc.aio.Server, host: str, port: int, moved_by: str) -> int:
+    """Bind a gRPC server's port; a taken one is :class:`~polynb.ports.PortInUse` naming ``moved_by``.
+
+    grpc only says "Failed to bind" (a RuntimeError, or 0 from older versions), so a plain socket on the
+    same address tells why.
+    """
+    with listening("cloudstate", port, moved_by):
+        try:
+            bound = server.add_insecure_port(f"{host}:{port}")
+        except RuntimeError:
+            bound = 0
+        if bound == 0:
+            raise _bind_error(host, port)
+    return bound
+
+
+def _bind_error(host: str, port: int) -> OSError:
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        return exc
+    return OSError(f"cannot listen on {host}:{port}")

@@ -148,9 +148,3 @@ def first_must_be_init(kind: str, message: Message) -> None:
     which = message.WhichOneof("message")
     if which != "init":
         raise WireError(f"{kind} stream must start with init, got {which or 'an empty message'}")
-
-
-def command_summary(command: entity_pb2.Command) -> dict:
-    """What the journal keeps of a command: enough to read it and to replay it."""
-    return {"entity_id": command.entity_id, "command_id": command.id, "name": command.name,
-            "type_url": command.payload.type_url, "payload": command.payload.value, "streamed": command.streamed}

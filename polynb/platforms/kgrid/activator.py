@@ -25,6 +25,7 @@ import tornado.web
 
 from ...config import Section
 from ...journal import default_directory
+from ...ports import listening
 from ..base import StandIn
 from . import ko as kos
 from . import wire
@@ -314,7 +315,8 @@ class LocalActivator(StandIn):
         self.activator = Activator(shelf, kos_dir)
         problems = self.activator.load_shelves()
         self.server = tornado.httpserver.HTTPServer(application(self.activator))
-        sockets = tornado.netutil.bind_sockets(self.settings["activator_port"], "127.0.0.1")
+        with listening("kgrid", self.settings["activator_port"], "KGRID_ACTIVATOR_PORT"):
+            sockets = tornado.netutil.bind_sockets(self.settings["activator_port"], "127.0.0.1")
         self.server.add_sockets(sockets)
         self.activator.base = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
         return {"url": self.activator.base, "shelf": str(shelf), "kos": sorted(self.activator.endpoints),

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from ...calls import CallTimeout, call_timeout
 from . import ko as kos
 
 
@@ -19,8 +20,12 @@ class KgridCallError(RuntimeError):
     def __init__(self, endpoint: str, status: int, body: Any) -> None:
         detail = body.get("Detail") if isinstance(body, dict) else body
         title = body.get("Title") if isinstance(body, dict) else "error"
-        super().__init__(f"{endpoint}: {status} {title}: {detail}")
+        super().__init__(f"{endpoint}: {status} {title}: {str(detail).strip()}")
         self.endpoint, self.status, self.body = endpoint, status, body
+
+    def _render_traceback_(self) -> list[str]:
+        """In a notebook the activator's answer is the whole story: one line, no traceback."""
+        return [f"{type(self).__name__}: {self}"]
 
 
 def _binding():
@@ -35,12 +40,22 @@ def activator_url() -> str:
     return _binding().activator_url
 
 
-def call(endpoint: str, input: Any = None, *, full: bool = False, timeout: float = 60.0) -> Any:
-    """Call ``naan/name/version/endpoint`` with a JSON input; the result (or the whole answer if ``full``)."""
+def call(endpoint: str, input: Any = None, *, full: bool = False, timeout: float | None = None) -> Any:
+    """Call ``naan/name/version/endpoint`` with a JSON input; the result (or the whole answer if ``full``).
+
+    An error answer raises :class:`KgridCallError`; no answer within ``timeout`` seconds (default
+    ``core.call_timeout``) raises :class:`~polynb.calls.CallTimeout`.
+    """
     endpoint = endpoint.strip("/")
     if endpoint.count("/") != 3:
         raise ValueError(f"{endpoint!r} is not NAAN/NAME/VERSION/ENDPOINT")
-    reply = httpx.post(f"{activator_url()}/{endpoint}", json=input, timeout=timeout)
+    seconds = call_timeout(timeout)
+    url = activator_url()
+    try:
+        reply = httpx.post(f"{url}/{endpoint}", json=input, timeout=seconds)
+    except httpx.TimeoutException:
+        raise CallTimeout("kgrid", endpoint, seconds, f"the activator at {url} or the runtime behind it is "
+                          "busy or stuck; the journal shows whether the execution arrived") from None
     try:
         body = reply.json()
     except json.JSONDecodeError:

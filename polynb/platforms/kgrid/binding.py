@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import httpx
 
+from ... import generic_env
 from ...local import LocalStandIn, start_local
 from ...runner import call_payload
 from ..base import READY, STARTING, STOPPED, Binding, BindingStatus
@@ -21,6 +22,9 @@ from .runtime import PLATFORM, KgridRuntime, RuntimeOptions
 from .shelf import Shelf
 
 log = logging.getLogger("polynb.kgrid")
+PORT_VARIABLE = "POLYNB_KGRID_PORT"
+#: the real runtime's port when nothing sets one
+RUNTIME_DEFAULT_PORT = 5000
 
 
 class ActivationError(RuntimeError):
@@ -42,15 +46,29 @@ class KgridBinding(Binding):
         options = RuntimeOptions(
             adapter_url=self.activator_url, env_url=self.settings["env_url"],
             host=self.service.settings.core["bind_host"],
-            port=self.settings["port_override"] if self.settings["port_override"] is not None else self.settings["port"],
+            port=self.listen_port(), moved_by=PORT_VARIABLE,
             heartbeat=self.settings["heartbeat"], cache_strategy=self._cache_strategy)
         self.runtime = KgridRuntime(self.service, shelf, options, self._notebook_function, self._state_changed)
         try:
             await self.runtime.start()
         except BaseException:
+            self.runtime = None
+            generic_env.release(PLATFORM)
             if self.local is not None:
                 await self.local.stop()
             raise
+
+    def listen_port(self) -> int:
+        """POLYNB_KGRID_PORT, else PORT (as the real runtime, unless another platform took it), else
+        KGRID_PYTHON_ENV_PORT, else a free port, or 5000 when KGRID_PYTHON_ENV_URL says where the runtime is."""
+        if self.settings["runtime_port"] is not None:
+            return self.settings["runtime_port"]
+        generic = generic_env.take("PORT", self.settings["port_override"], PLATFORM, PORT_VARIABLE)
+        if generic is not None:
+            return generic
+        if self.settings["port"] is not None:
+            return self.settings["port"]
+        return RUNTIME_DEFAULT_PORT if self.settings["env_url"] else 0
 
     def _stand_in_env(self) -> dict[str, str]:
         """The stand-in keeps its shelf beside this kernel's journal unless told otherwise."""
@@ -76,6 +94,7 @@ class KgridBinding(Binding):
         if self.local is not None:
             await self.local.stop()
         self.runtime = None
+        generic_env.release(PLATFORM)
 
     def status(self) -> BindingStatus:
         runtime = getattr(self, "runtime", None)

@@ -10,9 +10,9 @@ import re
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
-from ...magics import payload_arguments, register_cell
+from ...magics import parse_options, payload_arguments, register_cell, without_comment
 from ...payload import Payload, PayloadError, resolve_entry
 from . import api
 from .ko import Ark, KoError
@@ -37,7 +37,7 @@ class KgridMagics(Magics):
     @payload_arguments
     def kgrid_ko(self, line: str, cell: str) -> None:
         """%%kgrid_ko NAAN/NAME/VERSION [--endpoint E] [--function F] [--requirements "..."] [--title T]"""
-        args = parse_argstring(self.kgrid_ko, line)
+        args = parse_options(self.kgrid_ko, line)
         try:
             ark = Ark.parse(args.ark)
         except KoError as exc:
@@ -61,19 +61,20 @@ class KgridMagics(Magics):
 
     @line_magic
     def kgrid_call(self, line: str):
-        """%kgrid_call NAAN/NAME/VERSION/ENDPOINT [INPUT]: INPUT is JSON, or a Python expression."""
-        endpoint, _, text = line.strip().partition(" ")
+        """%kgrid_call NAAN/NAME/VERSION/ENDPOINT [INPUT]: INPUT is JSON, or a Python expression.
+
+        An error answer is raised as the activator gave it (:class:`KgridCallError`, with its status)."""
+        endpoint, _, text = without_comment(line).strip().partition(" ")
         if not endpoint:
             raise UsageError("%kgrid_call NAAN/NAME/VERSION/ENDPOINT [INPUT]")
+        if endpoint.strip("/").count("/") != 3:
+            raise UsageError(f"%kgrid_call: {endpoint!r} is not NAAN/NAME/VERSION/ENDPOINT")
         text = text.strip()
         try:
             value = json.loads(text) if text else None
         except ValueError:
             value = self.shell.ev(text)
-        try:
-            return api.call(endpoint, value)
-        except (api.KgridCallError, ValueError) as exc:
-            raise UsageError(f"%kgrid_call: {exc}") from None
+        return api.call(endpoint, value)
 
     @line_magic
     @magic_arguments()
@@ -83,7 +84,7 @@ class KgridMagics(Magics):
               help="kgrid1: the activator's KO layout (default); kgrid2: the KGrid 2.0 package layout")
     def kgrid_export(self, line: str) -> None:
         """%kgrid_export NAAN/NAME/VERSION PATH [--format kgrid1|kgrid2]"""
-        args = parse_argstring(self.kgrid_export, line)
+        args = parse_options(self.kgrid_export, line)
         try:
             path = api.export(args.ark, args.path, args.format)
         except (KeyError, KoError) as exc:

@@ -22,6 +22,7 @@ import tornado.netutil
 import tornado.web
 
 from ... import progress
+from ...ports import listening
 from ...runner import call_payload
 from . import wire
 from .shelf import Shelf
@@ -36,6 +37,7 @@ class RuntimeOptions:
     env_url: str | None
     host: str
     port: int
+    moved_by: str  # the variable a user sets to move the port
     heartbeat: int
     cache_strategy: Callable[[], str]
 
@@ -61,7 +63,8 @@ class KgridRuntime:
     async def start(self) -> None:
         app = tornado.web.Application(_routes(self), default_handler_class=_NotFound, log_function=_access_log)
         self.server = tornado.httpserver.HTTPServer(app)
-        sockets = tornado.netutil.bind_sockets(self.options.port, self.options.host)
+        with listening(PLATFORM, self.options.port, self.options.moved_by):
+            sockets = tornado.netutil.bind_sockets(self.options.port, self.options.host)
         self.server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         self.url = self.options.env_url or f"http://{self.options.host}:{self.port}"

@@ -1,12 +1,14 @@
 """The CloudState magics in an IPython shell, with the local proxy the binding starts: what a user types."""
 from __future__ import annotations
 
+import grpc
 import pytest
 from IPython.core.error import UsageError
 from notebook_shell import polynb_shell, run
 
 import cloudstate_cells
 import polynb
+from polynb.calls import CallTimeout
 
 CART = cloudstate_cells.CART_SERVICE
 ENTITY_LINE = f"%%cloudstate_entity {CART} --proto shoppingcart/shoppingcart --proto shoppingcart/persistence"
@@ -61,13 +63,25 @@ def test_a_handler_for_no_method_of_the_service_is_refused(ip):
         ip.run_cell_magic("cloudstate_entity", f"{CART} --proto shoppingcart/shoppingcart", cell)
 
 
-def test_failed_command_surfaces_its_description(ip):
-    import grpc
-
+def test_failed_command_is_the_platforms_failure_in_one_line(ip):
     run(ip, f"{ENTITY_LINE}\n{cloudstate_cells.SHOPPING_CART}")
     with pytest.raises(grpc.RpcError) as failure:
         run(ip, f"%cloudstate_call {CART} RemoveItem {{\"user_id\": \"nb2\", \"product_id\": \"zzz\"}}")
     assert failure.value.details() == "Cannot remove item zzz because it is not in the cart."
+    assert failure.value._render_traceback_() == [
+        f"CallFailed: {CART}/RemoveItem: UNKNOWN: Cannot remove item zzz because it is not in the cart."]
+
+
+def test_a_call_with_no_answer_in_time_ends_in_call_timeout(ip, monkeypatch):
+    run(ip, "%%cloudstate_proto sleeper\nsyntax = \"proto3\";\npackage slow;\n"
+            "import \"cloudstate/entity_key.proto\";\n"
+            "message Nap { string id = 1 [(.cloudstate.entity_key) = true]; double seconds = 2; }\n"
+            "service Sleeper { rpc Sleep(Nap) returns (Nap); }")
+    run(ip, "%%cloudstate_entity slow.Sleeper --proto sleeper\nimport time\nfrom polynb.cloudstate import command\n\n"
+            "@command\ndef sleep(state, nap):\n    time.sleep(nap.seconds)\n    return nap")
+    monkeypatch.setenv("POLYNB_CALL_TIMEOUT", "0.5")
+    with pytest.raises(CallTimeout, match=r"^cloudstate: no answer to slow.Sleeper/Sleep within 0.5 s; the proxy at "):
+        run(ip, '%cloudstate_call slow.Sleeper Sleep {"id": "a", "seconds": 3}')
 
 
 def test_unknown_proto_name_is_a_usage_error(ip):

@@ -43,6 +43,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@contextmanager
+def listening_socket() -> Iterator[int]:
+    """A port something else listens on while the block runs."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)

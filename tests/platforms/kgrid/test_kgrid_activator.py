@@ -6,7 +6,10 @@ scripted one here; the activator under test is always the real process.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -199,3 +202,13 @@ def test_kos_lists_the_shelf_with_each_kos_metadata(activator):
     listed = httpx.get(f"{activator}/kos").json()
     assert [(k["@id"], k["location"], k["metadata"]["title"]) for k in listed] == \
         [("hello/world/v1.0", "hello-world-v1.0", "Hello World (test KO)")]
+
+
+def test_a_taken_activator_port_is_one_line_naming_the_variable(tmp_path):
+    with kgrid_peers.listening_socket() as port:
+        result = subprocess.run([sys.executable, "-m", "polynb", "up", "kgrid"], capture_output=True, text=True,
+                                timeout=60, env={**os.environ, "KGRID_ACTIVATOR_PORT": str(port),
+                                                 "KGRID_ACTIVATOR_SHELF": str(tmp_path / "shelf")})
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"polynb up: kgrid: port {port} is already in use; set KGRID_ACTIVATOR_PORT to another port (0: a free one)")

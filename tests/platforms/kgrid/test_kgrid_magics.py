@@ -48,11 +48,30 @@ def test_a_python_expression_is_a_valid_call_input(kernel):
     assert kernel.ok("%kgrid_call demo/math/1.0/double values").strip() == "[2, 4, 6]"
 
 
-def test_a_failing_call_is_one_clear_line_naming_the_runtime_error(kernel):
+def test_a_failing_call_is_the_activators_error_in_one_line(kernel):
     kernel.ok("%%kgrid_ko demo/fail/1.0\ndef fail(x):\n    raise ValueError('no such patient')")
     content, text = kernel.run("%kgrid_call demo/fail/1.0/fail {}")
-    assert content["status"] == "error" and content["ename"] == "UsageError"
+    assert content["status"] == "error" and content["ename"] == "KgridCallError"
     assert "500 Adapter Server Error" in content["evalue"] and "no such patient" in content["evalue"]
+    assert text.strip().splitlines() == [f"KgridCallError: {content['evalue']}"]
+    assert kernel.value("[e.status for e in [__import__('sys').last_value]]") == [500]
+
+
+def test_a_trailing_comment_is_not_an_argument(kernel, tmp_path):
+    kernel.ok("%%kgrid_ko demo/echo/1.0   # the echo KO\ndef echo(x):\n    return x")
+    assert kernel.ok('%kgrid_call demo/echo/1.0/echo {"tag": "#1"}   # a # inside a string stays').strip() \
+        == "{'tag': '#1'}"
+    kernel.ok(f"%kgrid_export demo/echo/1.0 {tmp_path / 'out' / '#1.zip'}        # --format kgrid2 for 2.0")
+    assert str(kos.load(tmp_path / "out" / "#1.zip").ark) == "demo/echo/1.0"
+
+
+def test_a_call_with_no_answer_in_time_ends_in_call_timeout(kernel):
+    kernel.ok("%%kgrid_ko demo/slow/1.0\nimport time\ndef slow(x):\n    time.sleep(3)\n    return 1")
+    content, _ = kernel.run("import os\nos.environ['POLYNB_CALL_TIMEOUT'] = '0.5'\n"
+                            "try:\n    %kgrid_call demo/slow/1.0/slow {}\n"
+                            "finally:\n    del os.environ['POLYNB_CALL_TIMEOUT']")
+    assert content["status"] == "error" and content["ename"] == "CallTimeout"
+    assert content["evalue"].startswith("kgrid: no answer to demo/slow/1.0/slow within 0.5 s; the activator at")
 
 
 @pytest.mark.parametrize("line,message", [

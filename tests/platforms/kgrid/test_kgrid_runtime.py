@@ -12,6 +12,7 @@ import pytest
 import kgrid_peers
 from polynb.journal import FAILED, SUCCEEDED
 from polynb.payload import Payload
+from polynb.ports import PortInUse
 
 
 def register(service, ns, ark: str, endpoint: str, source: str, requirements: tuple[str, ...] = ()):
@@ -92,9 +93,12 @@ def test_the_shelf_and_its_context_json_live_in_the_configured_folder(activator,
         ("Activated", "src.hello", "welcome", False)
     assert welcome["path"] == "pyshelf.hello_world_1_0_welcome.src.hello"
     assert (tmp_path / "pyshelf" / "hello_world_1_0_welcome" / "src" / "hello.py").is_file()
-    assert kgrid_peers.wait_until(lambda: "hello_world_1_0_missing" in json.loads(
-        (tmp_path / "pyshelf" / "context.json").read_text()))
-    missing = json.loads((tmp_path / "pyshelf" / "context.json").read_text())["hello_world_1_0_missing"]
+    def settled(key: str) -> dict | None:  # written once as Processing, then with the activation's outcome
+        entry = json.loads((tmp_path / "pyshelf" / "context.json").read_text()).get(key)
+        return entry if entry is not None and entry["status"] != "Processing" else None
+
+    assert kgrid_peers.wait_until(lambda: settled("hello_world_1_0_missing"))
+    missing = settled("hello_world_1_0_missing")
     assert "No such file or directory" in missing["status"] and missing["is_processing"] is False
     assert not (tmp_path / "pyshelf" / "hello_world_1_0_missing").exists()
     assert service.statuses()["kgrid"].state == "ready"
@@ -220,3 +224,11 @@ def test_debug_true_turns_on_the_runtimes_debug_log(activator, start_service, kg
     kgrid_env.setenv("DEBUG", "True")
     start_service(activator)
     assert logger.level == logging.DEBUG
+
+
+def test_a_taken_runtime_port_is_one_line_naming_the_variable(activator, start_service, kgrid_env):
+    with kgrid_peers.listening_socket() as port:
+        kgrid_env.setenv("PORT", str(port))
+        with pytest.raises(PortInUse) as refused:
+            start_service(activator)
+    assert str(refused.value) == f"kgrid: port {port} is already in use; set POLYNB_KGRID_PORT to another port (0: a free one)"
