@@ -10,7 +10,7 @@ import contextvars
 import sys
 import threading
 import time
-from concurrent.futures import Future, TimeoutError as FutureTimeout
+from concurrent.futures import Future, wait as futures_wait
 from typing import Any, Callable
 
 _current: contextvars.ContextVar["Progress | None"] = contextvars.ContextVar("polynb_progress", default=None)
@@ -95,21 +95,20 @@ def wait(future: Future, progress: Progress, timeout: float | None = None, after
     sink = sink or default_sink()
     start = clock()
     shown = 0
-    while True:
-        try:
-            result = future.result(timeout=0.1)
-        except FutureTimeout:
-            if timeout is not None and clock() - start > timeout:
-                future.cancel()
-                raise TimeoutError(f"{progress.label}: no answer after {timeout:.0f} s") from None
-            if clock() - start >= after and progress.changes != shown:
-                shown = progress.changes
-                sink.show(progress.label, progress.message)
-            continue
-        except BaseException:
-            if shown:
-                sink.finish(progress.label, False)
-            raise
+    # wait for completion, not result(timeout): a TimeoutError the future itself raised (CallTimeout) is its answer
+    while not futures_wait([future], timeout=0.1).done:
+        if timeout is not None and clock() - start > timeout:
+            future.cancel()
+            raise TimeoutError(f"{progress.label}: no answer after {timeout:.0f} s") from None
+        if clock() - start >= after and progress.changes != shown:
+            shown = progress.changes
+            sink.show(progress.label, progress.message)
+    try:
+        result = future.result()
+    except BaseException:
         if shown:
-            sink.finish(progress.label, True)
-        return result
+            sink.finish(progress.label, False)
+        raise
+    if shown:
+        sink.finish(progress.label, True)
+    return result

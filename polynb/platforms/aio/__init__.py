@@ -19,6 +19,10 @@ PLATFORM = Platform(
     settings=(
         Setting("nats_url", "KAI_NATS_URL", None,
                 help="NATS of a KAI installation; none uses app.yaml's nats.url, else starts the local setup"),
+        Setting("standin_url", "POLYNB_AIO_STANDIN_URL", None,
+                help="NATS of a running `polynb up aio` (binder/start exports it): set up like the kernel's own"),
+        Setting("standin_config_dir", "POLYNB_AIO_STANDIN_CONFIG_DIR", None,
+                help="where that stand-in keeps each node's app.yaml"),
         Setting("product", "KAI_PRODUCT_ID", "polynb", help="product id the notebook's nodes belong to"),
         Setting("version", "KAI_VERSION_TAG", "v1.0.0", help="product version tag (dots become _ in names)"),
         Setting("workflow", "KAI_WORKFLOW_NAME", "notebook", help="workflow of nodes that name none"),
@@ -31,8 +35,11 @@ PLATFORM = Platform(
                 help="create streams, KV buckets and object stores for the nodes (default: only with the local setup)"),
         Setting("krt", "POLYNB_AIO_KRT", None, help="a KRT yaml file the local setup creates at start"),
         Setting("local_port", "POLYNB_AIO_LOCAL_PORT", 0, cast=int, help="port of the local nats-server (0: free)"),
-        Setting("request_timeout", "POLYNB_AIO_REQUEST_TIMEOUT", 30.0, cast=float,
-                help="seconds polynb.aio.request waits for the exit node's answer"),
+        Setting("request_timeout", "POLYNB_AIO_REQUEST_TIMEOUT", None, cast=float,
+                help="seconds polynb.aio.request waits for the exit node's answer (default: core.call_timeout)"),
     ),
-    client_env=lambda info: {"KAI_NATS_URL": info["url"]},
+    # The URL alone would read as a KAI installation, whose managers create streams and buckets; the stand-in
+    # variables say that this NATS is polynb's, which each kernel sets up for its own nodes.
+    client_env=lambda info: {"KAI_NATS_URL": info["url"], "POLYNB_AIO_STANDIN_URL": info["url"],
+                             "POLYNB_AIO_STANDIN_CONFIG_DIR": info["config_dir"]},
 )

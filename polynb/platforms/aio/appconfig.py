@@ -93,14 +93,18 @@ def read_app_config(environ: Mapping[str, str] | None = None, cwd: str = ".") ->
     return data
 
 
-def spec_from_app_config(data: Mapping[str, Any], ack_wait: float | None = None) -> NodeSpec:
-    """A node from an SDK configuration; ``ack_wait`` (seconds) applies unless the file sets its own (hours)."""
+def spec_from_app_config(data: Mapping[str, Any], ack_wait: float | None = None,
+                         subscribe: tuple[str, ...] = ()) -> NodeSpec:
+    """A node from an SDK configuration; ``ack_wait`` (seconds) applies unless the file sets its own (hours),
+    and ``subscribe`` (processes, as a cell's ``--subscribe``) only when it names no ``nats.inputs``."""
     missing = [key for key in MANDATORY if lookup(data, key) in (None, "")]
     if missing:
         raise AppConfigError(f"the KAI app configuration misses mandatory keys: {', '.join(missing)}")
     inputs = lookup(data, "nats.inputs") or []
     if isinstance(inputs, str):
         inputs = [part.strip() for part in inputs.split(",") if part.strip()]
+    if not inputs:
+        inputs = [names.input_subject(str(lookup(data, "nats.stream")), process) for process in subscribe]
     hours = lookup(data, "runner.subscriber.ack_wait_time")
     wait = float(hours) * 3600 if hours is not None else (ack_wait if ack_wait is not None else SDK_ACK_WAIT_HOURS * 3600)
     runner = str(lookup(data, "metadata.process_type")).lower()

@@ -12,8 +12,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import nats
+import nats.errors
 from nats.aio.client import Client
+from nats.js.errors import NoStreamResponseError
 
+from ... import progress
+from ...calls import CallTimeout, call_timeout
 from ...local import start_local
 from ...payload import PayloadVersion
 from ...runner import call_payload
@@ -31,6 +35,10 @@ STATUS_INTERVAL = 1.0
 
 class RequestFailed(RuntimeError):
     """The workflow answered a request with a KAI ERROR message."""
+
+
+class PublishFailed(RuntimeError):
+    """NATS refused a message (no stream captures its subject)."""
 
 
 class TriggerHandle:
@@ -98,17 +106,33 @@ class AioBinding(Binding):
     async def start(self) -> None:
         self.state = STARTING
         self.app_config = appconfig.read_app_config()
-        self.url = self.settings["nats_url"] or appconfig.lookup(self.app_config, "nats.url")
-        self.manage = self.settings["manage"] if self.settings["manage"] is not None else not self.url
+        standin = self.settings["standin_url"]
+        self.url = self.settings["nats_url"] or appconfig.lookup(self.app_config, "nats.url") or standin
+        self.config_dir: Path | None = None  # where app.yaml files go when the NATS is polynb's stand-in
         if not self.url:
             self.local = await start_local(PLATFORM)
             self.url = self.local.info["url"]
-        self.client = await nats.connect(
-            self.url, max_reconnect_attempts=-1, reconnect_time_wait=0.5, name="polynb-aio",
-            disconnected_cb=self._disconnected, reconnected_cb=self._reconnected, error_cb=self._error)
+            self.config_dir = Path(self.local.info["config_dir"])
+        elif self.url == standin and self.settings["standin_config_dir"]:
+            self.config_dir = Path(self.settings["standin_config_dir"])
+        own = self.local is not None or self.url == standin
+        self.manage = self.settings["manage"] if self.settings["manage"] is not None else own
+        self.client = await self._connect()
         self.js = self.client.jetstream()
         self.state = READY
         self._status_task = asyncio.ensure_future(self._follow_consumers())
+
+    async def _connect(self) -> Client:
+        """Connect, reconnecting forever once connected, but give up on a first connection after call_timeout."""
+        timeout = call_timeout()
+        progress.report(f"connecting to NATS at {self.url}")
+        try:
+            return await asyncio.wait_for(nats.connect(
+                self.url, max_reconnect_attempts=-1, reconnect_time_wait=0.5, name="polynb-aio",
+                disconnected_cb=self._disconnected, reconnected_cb=self._reconnected, error_cb=self._error), timeout)
+        except asyncio.TimeoutError:
+            raise CallTimeout("AIO", f"connecting to NATS at {self.url}", timeout,
+                              "check KAI_NATS_URL (or app.yaml's nats.url) and that nats-server runs there") from None
 
     async def _disconnected(self) -> None:
         if self.state == READY:
@@ -150,12 +174,19 @@ class AioBinding(Binding):
 
     # -- nodes -----------------------------------------------------------------------------------------
     def spec_for(self, version: PayloadVersion) -> NodeSpec:
-        """From the SDK's app.yaml when it describes this process, else from the settings and the cell's options."""
+        """From the SDK's app.yaml when it describes this process (the cell's options fill only what it lacks),
+        else from the settings and the cell's options."""
         options = version.payload.options
+        subscribe = tuple(options.get("subscribe") or ())
         if appconfig.lookup(self.app_config, "metadata.process_name") == version.name:
-            return appconfig.spec_from_app_config(self.app_config, self.settings["ack_wait"])
-        return appconfig.derive_spec(self.settings, version.name, options.get("runner", "task"),
-                                     options.get("workflow"), tuple(options.get("subscribe") or ()), self.url)
+            spec = appconfig.spec_from_app_config(self.app_config, self.settings["ack_wait"], subscribe)
+        else:
+            spec = appconfig.derive_spec(self.settings, version.name, options.get("runner") or "task",
+                                         options.get("workflow"), subscribe, self.url)
+        if spec.runner != "trigger" and not spec.inputs:
+            raise ValueError(f"a {spec.runner} node needs --subscribe PROCESS ... (or an app.yaml at "
+                             f"KAI_APP_CONFIG_PATH whose nats.inputs name them)")
+        return spec
 
     async def register(self, version: PayloadVersion) -> str:
         spec = self.spec_for(version)
@@ -171,8 +202,8 @@ class AioBinding(Binding):
             await self._stop_node(version.name)
         if self.manage:
             await managers.apply_node(self.js, spec)
-            if self.local is not None:
-                managers.write_app_config(Path(self.local.info["config_dir"]), spec)
+            if self.config_dir is not None:
+                managers.write_app_config(self.config_dir, spec)
         node = Node(self.service, self.client, spec, self._run_hook)
         await node.open()
         await node.run_user(handlers.lifecycle_function(version, "initializer"), "initializer")
@@ -205,7 +236,7 @@ class AioBinding(Binding):
         runner = self.runners.pop(name, None)
         if runner is not None:
             runner.cancel()
-        await node.close()
+        await node.close(tidy=self.manage)
         try:
             await node.run_user(handlers.lifecycle_function(self.versions.pop(name), "finalizer"), "finalizer")
         except RuntimeError as exc:
@@ -239,12 +270,17 @@ class AioBinding(Binding):
         node = self.trigger_of(workflow)
         request_id = wire.new_request_id()
         future = node.response_channel(request_id)
-        try:
+
+        async def exchange() -> wire.KaiNatsMessage | None:
             await node.publish(wire.ok_message(request_id, wire.pack(value), node.spec.process))
-            answer = await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+            return await asyncio.wrap_future(future)
+
+        try:
+            answer = await asyncio.wait_for(exchange(), timeout)
         except asyncio.TimeoutError:
-            raise TimeoutError(f"no answer to request {request_id} from workflow {node.spec.workflow} "
-                               f"within {timeout:g} s") from None
+            raise CallTimeout("AIO", f"request {request_id} through workflow {node.spec.workflow}", timeout,
+                              f"check that a chain of nodes from trigger {node.spec.process} reaches an exit node "
+                              f"it subscribes to ({', '.join(node.spec.inputs)}) and that they run") from None
         finally:
             node.forget(request_id)
         if answer is None:
@@ -253,8 +289,16 @@ class AioBinding(Binding):
             raise RequestFailed(f"request {request_id} failed in node {answer.from_node}: {answer.error}")
         return wire.unpack(answer.payload)
 
-    async def publish_raw(self, subject: str, data: bytes) -> None:
-        await self.js.publish(subject, data)
+    async def publish_raw(self, subject: str, data: bytes, timeout: float) -> None:
+        """A JetStream publish; no PubAck means no stream captures the subject (or NATS is away)."""
+        try:
+            await self.js.publish(subject, data, timeout=timeout)
+        except NoStreamResponseError:
+            raise PublishFailed(f"AIO: no stream captures {subject}, so NATS refused the message: publish to a "
+                                "node's subject, <stream>.<process> (the cell's status line shows it)") from None
+        except nats.errors.TimeoutError:
+            raise CallTimeout("AIO", f"publishing to {subject}", timeout,
+                              f"NATS at {self.url} gave no PubAck; check that it runs with JetStream") from None
 
 
 def _address(spec: NodeSpec) -> str:

@@ -234,6 +234,14 @@ class Storage:
         self.persistent = NotConfigured("persistent storage", "MinIO and Keycloak")
 
 
+def node_logger(process: str) -> logging.Logger:
+    """``sdk.logger``'s logger: INFO and up, as the SDK's default ``runner.logger.level``, unless set otherwise."""
+    logger = logging.getLogger(f"polynb.aio.{process}")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    return logger
+
+
 class NodeContext:
     """The KaiSDK object of one message (or of the initializer, finalizer and trigger runner: no message)."""
 
@@ -246,8 +254,8 @@ class NodeContext:
         self.model_registry = NotConfigured("model registry", "MinIO and Keycloak")
         self.predictions = NotConfigured("predictions", "Redis with RedisJSON and RediSearch")
         self.measurements = NotConfigured("measurements", "an OpenTelemetry collector")
-        extra = {"request_id": request.request_id if request is not None else "", "process": node.spec.process}
-        self.logger = logging.LoggerAdapter(logging.getLogger(f"polynb.aio.{node.spec.process}"), extra)
+        extra = {"request_id": request.request_id if request is not None else "", "process_name": node.spec.process}
+        self.logger = logging.LoggerAdapter(node_logger(node.spec.process), extra)
 
     def get_request_id(self) -> str | None:
         return self.request_msg.request_id if self.request_msg is not None else None

@@ -26,10 +26,11 @@ class AioMagics(Magics):
     @cell_magic
     @magic_arguments()
     @argument("process", help="the KAI process name (lowercase letters, digits, dashes; at most 20)")
-    @argument("--runner", choices=RUNNERS, default="task", help="the node type (default: task)")
+    @argument("--runner", choices=RUNNERS, default=None,
+              help="the node type (default: app.yaml's metadata.process_type, else task)")
     @argument("--workflow", default=None, help="the workflow (default: setting aio.workflow)")
     @argument("--subscribe", nargs="+", default=[], metavar="P",
-              help="processes (or process.channel) whose output this node consumes")
+              help="processes (or process.channel) whose output this node consumes, unless app.yaml names them")
     @argument("--from-node", action="append", default=[], metavar="NODE=FUNCTION",
               help="handle messages from NODE with FUNCTION (besides handler_<node> by name)")
     @payload_arguments
@@ -37,8 +38,6 @@ class AioMagics(Magics):
         """Run the cell and serve it as a KAI node: handler(sdk, payload), handler_<node>, pre/postprocessor,
         initializer(sdk), finalizer(sdk); a trigger may define runner(trigger, sdk)."""
         args = parse_argstring(self.aio_node, line)
-        if args.runner != "trigger" and not args.subscribe:
-            raise UsageError(f"%%aio_node {args.process}: a {args.runner} node needs --subscribe PROCESS ...")
         options = {"runner": args.runner, "workflow": args.workflow, "subscribe": list(args.subscribe),
                    "from_node": _from_node_map(args.from_node)}
         register_cell(self.shell, PLATFORM, args.process, cell, entry=args.entry, isolated=args.isolated,
@@ -52,12 +51,13 @@ class AioMagics(Magics):
     @argument("--from-node", default="notebook", help="the message's from_node")
     @argument("--request-id", default=None, help="the message's request id (default: a new uuid4)")
     def aio_publish(self, line: str):
-        """Publish one message to a subject; prints the request id."""
+        """Publish one message to a subject; prints the request id. A value that cannot travel is a usage
+        error; what NATS refuses raises the platform's error (PublishFailed, CallTimeout)."""
         args = parse_argstring(self.aio_publish, line)
         value = self.shell.ev(" ".join(args.value))
         try:
             request_id = api.publish(args.subject, value, raw=args.raw, from_node=args.from_node,
                                      request_id=args.request_id)
-        except (TypeError, ValueError) as exc:
+        except TypeError as exc:  # raised before anything is sent
             raise UsageError(f"%aio_publish: {exc}") from None
         print(f"published to {args.subject}" + (f" (request {request_id})" if request_id else ""))

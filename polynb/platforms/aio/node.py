@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import BucketNotFoundError, NotFoundError
+from nats.js.errors import APIError, BucketNotFoundError, NotFoundError
 
 from ...service import NOT_FOUND, UNAVAILABLE
 from . import names, wire
@@ -31,6 +31,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("polynb.aio")
 PLATFORM = "aio"
 UNCLAIMED_REPLIES = 1000
+LIVE_TIMEOUT = 10.0  # seconds a new subscription may take to show as bound on the server
+
+
+class MissingSetup(LookupError):
+    """What the KAI managers create before a node starts (stream, KV bucket) is not on this NATS."""
+
+    def __init__(self, what: str, process: str) -> None:
+        super().__init__(
+            f"AIO: {what} does not exist on this NATS, so node {process} cannot start. A KAI installation's "
+            "managers create it when the product version is deployed: check that KAI_PRODUCT_ID, KAI_VERSION_TAG "
+            "and the workflow (or the app.yaml at KAI_APP_CONFIG_PATH) name a deployed version. On a NATS of your "
+            "own, create it, set POLYNB_AIO_MANAGE=1 so that polynb creates the stream, buckets and object store, "
+            "or leave KAI_NATS_URL unset so that polynb runs its own (polynb up aio).")
 
 
 class Delivery:
@@ -63,7 +76,11 @@ class Node:
     async def open(self) -> None:
         """The SDK's initialize(): KV buckets, the object store, and the process configuration written to KV."""
         for scope, bucket in self.spec.buckets.items():
-            self.kv[scope] = await self.js.key_value(bucket)
+            try:
+                self.kv[scope] = await self.js.key_value(bucket)
+            except BucketNotFoundError:
+                raise MissingSetup(f"the KV bucket {bucket} ({scope} configuration; nats kv add {bucket})",
+                                   self.spec.process) from None
         if self.spec.object_store:
             try:
                 self.object_store = await self.js.object_store(self.spec.object_store)
@@ -74,22 +91,52 @@ class Node:
             await self.kv["process"].put(key, value.encode())
 
     async def subscribe(self) -> None:
+        """One consumer per input subject; returns once the server delivers to every one of them."""
         for subject in self.spec.inputs:
             if self.spec.runner == "trigger":
                 durable, queue, callback = names.trigger_durable(subject, self.spec.process), None, self._on_reply
             else:
                 durable = names.durable(subject, self.spec.process)
                 queue, callback = durable, self._on_message
-            config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW, ack_policy=AckPolicy.EXPLICIT,
-                                    ack_wait=self.spec.ack_wait, max_deliver=-1, filter_subject=subject)
-            self.subscriptions.append(await self.js.subscribe(
-                subject, queue=queue, durable=durable, cb=callback, manual_ack=True, config=config))
+            self.subscriptions.append(await self._consume(subject, durable, queue, callback))
+        await self.client.flush()
+        await self._until_bound()
 
-    async def close(self) -> None:
-        """Stop consuming (the durables stay, as with the SDK) and wake every waiting request with None."""
+    async def _consume(self, subject: str, durable: str, queue: str | None, callback: Callable) -> Any:
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW, ack_policy=AckPolicy.EXPLICIT,
+                                ack_wait=self.spec.ack_wait, max_deliver=-1, filter_subject=subject)
+        try:
+            return await self.js.subscribe(subject, queue=queue, durable=durable, cb=callback, manual_ack=True,
+                                           config=config)
+        except NotFoundError:
+            raise MissingSetup(f"a stream that captures {subject} (the workflow's stream {self.spec.stream})",
+                               self.spec.process) from None
+        except APIError:
+            # a replica starting at the same moment created the durable first (with its own deliver subject):
+            # join it, as a replica that starts later does
+            return await self.js.subscribe(subject, queue=queue, durable=durable, cb=callback, manual_ack=True,
+                                           config=config)
+
+    async def _until_bound(self) -> None:
+        """Wait until the server shows each consumer bound to a subscriber, so a serving line is true."""
+        deadline = self.loop.time() + LIVE_TIMEOUT
+        for subscription in self.subscriptions:
+            while not (await subscription.consumer_info()).push_bound:
+                if self.loop.time() > deadline:
+                    raise RuntimeError(f"AIO: the consumers of node {self.spec.process} did not become active "
+                                       f"within {LIVE_TIMEOUT:g} s")
+                await asyncio.sleep(0.05)
+
+    async def close(self, tidy: bool = False) -> None:
+        """Stop consuming and wake every waiting request with None. The durables stay, as with the SDK, except a
+        trigger's with ``tidy`` (polynb's own NATS): nobody binds a per-start durable again, and left behind it would
+        keep every exit answer in the Interest-retention stream for good."""
         for subscription in self.subscriptions:
             try:
+                name = (await subscription.consumer_info()).name if tidy and self.spec.runner == "trigger" else None
                 await subscription.unsubscribe()
+                if name is not None:
+                    await self.js.delete_consumer(self.spec.stream, name)
             except Exception as exc:  # a dropped connection must not keep the node from closing
                 log.debug("aio: unsubscribing failed: %s", exc)
         self.subscriptions.clear()

@@ -84,3 +84,17 @@ def test_without_an_explicit_ack_wait_app_yaml_nodes_get_polynbs():
 def test_missing_mandatory_keys_are_named():
     with pytest.raises(appconfig.AppConfigError, match="nats.url, nats.stream"):
         appconfig.spec_from_app_config({"metadata": {"product_id": "p"}}, 30.0)
+
+
+def test_app_yaml_inputs_win_over_the_cells_subscriptions():
+    spec = appconfig.derive_spec(SETTINGS, "task1", "task", subscribe=("trig",), nats_url="nats://x:1")
+    read = appconfig.spec_from_app_config(appconfig.app_config(spec), 30.0, subscribe=("other",))
+    assert read.inputs == ("demo_v1_0_0_wf.trig",)
+
+
+def test_the_cells_subscriptions_fill_an_app_yaml_that_names_no_inputs():
+    spec = appconfig.derive_spec(SETTINGS, "task1", "task", nats_url="nats://x:1")
+    data = appconfig.app_config(spec)
+    del data["nats"]["inputs"]
+    read = appconfig.spec_from_app_config(data, 30.0, subscribe=("trig", "etl.chan"))
+    assert read.inputs == ("demo_v1_0_0_wf.trig", "demo_v1_0_0_wf.etl.chan")

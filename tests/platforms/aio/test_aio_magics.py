@@ -58,3 +58,16 @@ def test_aio_publish_sends_raw_bytes_and_the_node_answers_with_the_parse_error(k
 def test_a_cell_that_cannot_be_a_node_gets_one_clear_line(kernel, cell, message):
     content, text = kernel.run(cell)
     assert content["status"] == "error" and message in text
+
+
+def test_a_publish_nats_refuses_is_the_platforms_error_not_a_usage_error(kernel):
+    content, text = kernel.run("%aio_publish nowhere.at.all 'x'")
+    assert content["status"] == "error" and content["ename"] == "PublishFailed"
+    assert "no stream captures nowhere.at.all" in text
+
+
+def test_a_request_nobody_answers_ends_in_call_timeout(kernel):
+    kernel.ok("%%aio_node lonely --runner trigger --workflow quiet --subscribe nobody\n# no exit node answers\n")
+    content, text = kernel.run("aio.request('quiet', 'x', timeout=1)")
+    assert content["status"] == "error" and content["ename"] == "CallTimeout"
+    assert "AIO: no answer to request" in text and "within 1 s" in text

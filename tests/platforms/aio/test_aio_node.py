@@ -444,3 +444,22 @@ def test_rerunning_a_trigger_cell_cancels_the_old_runner_and_starts_the_new_one(
     wait_for(lambda: "v2 started" in log.read_text(), what="v2 runner")
     wait_for(lambda: "v1 cancelled" in log.read_text(), what="v1 cancelled")
     assert log.read_text().count("started") == 2
+
+
+def test_sdk_logger_info_lines_land_in_the_record_with_the_request_id(start_service, client):
+    workflow = new_workflow()
+    service = start_service()
+    register(service, "talk", """
+def handler(sdk, payload):
+    sdk.logger.info("handling %s", sdk.get_request_id())
+    sdk.messaging.send_output("done")
+""", workflow=workflow, subscribe=("trig",))
+    stream = stream_of(workflow)
+    outputs = client.listen(f"{stream}.talk")
+    client.publish(f"{stream}.trig", message("go", "req-log"))
+    wait_for(lambda: outputs, what="answer")
+    assert wire.unpack(wire.decode(outputs[0]).payload) == "done"
+    record = wait_for(lambda: service.journal.records(platform="aio", payload="talk", status="succeeded"),
+                      what="the record")[0]
+    assert [(e["level"], e["logger"], e["message"]) for e in record.logs] == [
+        ("INFO", "polynb.aio.talk", "handling req-log")]
