@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from ...calls import CallTimeout
 from . import submit as submitting
 from .submit import Submission, SubmissionFailed
 
@@ -34,8 +35,9 @@ def submit(funcname: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | 
            priority: int = 0, wait: bool = False, follow: bool = True, timeout: float | None = None) -> Any:
     """Submit ``funcname(*args, **kwargs)`` to the colony; with ``wait`` return its output list.
 
-    ``follow`` shows a live widget. On failure ``wait`` raises :class:`SubmissionFailed` with the
-    server's errors.
+    The spec names the executors that registered ``funcname`` (when any did). ``follow`` shows a live
+    widget. On failure ``wait`` raises :class:`SubmissionFailed` with the server's errors; with no end
+    within ``timeout`` seconds (default ``core.call_timeout``), :class:`CallTimeout` says what holds it.
     """
     service, binding = _binding()
     submission = service.call(submitting.submit_function(
@@ -48,11 +50,12 @@ def workflow(specs: Sequence[Mapping[str, Any]], *, wait: bool = False, follow: 
              timeout: float | None = None) -> Any:
     """Submit a graph: each spec a dict with ``funcname``, ``nodename``, ``dependencies`` (and args, limits).
 
-    With ``wait``, return ``{nodename: output list}`` once every process succeeded.
+    With ``wait``, return ``{nodename: output list}`` once every process succeeded (or raise as
+    :func:`submit` does).
     """
     service, binding = _binding()
     submission = service.call(submitting.submit_workflow(binding, specs), label="submitting workflow")
     return _finish(service, submission, wait, follow, timeout)
 
 
-__all__ = ["submit", "workflow", "Submission", "SubmissionFailed"]
+__all__ = ["submit", "workflow", "Submission", "SubmissionFailed", "CallTimeout"]

@@ -20,6 +20,7 @@ from ...runner import call_payload
 from ..base import ERROR, READY, STOPPED, Binding, BindingStatus
 from . import crypto, keys, wire
 from .client import ColoniesClient
+from .naming import executor_name
 
 log = logging.getLogger("polynb.colonies")
 PLATFORM = "colonies"
@@ -68,11 +69,14 @@ class Connection:
 class ExecutorLoop:
     """One registered executor: its key and its long-poll tasks (any registered function runs on any executor)."""
 
-    def __init__(self, binding: "ColoniesBinding", name: str, executortype: str, key: str) -> None:
+    def __init__(self, binding: "ColoniesBinding", name: str, executortype: str, key: str,
+                 per_kernel: bool = False) -> None:
         self.binding = binding
         self.name = name
         self.executortype = executortype
         self.key = key
+        #: named after this kernel: nobody comes back as it, so it leaves the colony when the kernel stops
+        self.per_kernel = per_kernel
         self.id = crypto.identity(key)
         self.tasks: list[asyncio.Task] = []
 
@@ -208,7 +212,7 @@ class ColoniesBinding(Binding):
     async def stop(self) -> None:
         for executor in list(self.executors.values()):
             await executor.stop()
-            if self.settings["remove_executor"] and self.connection.colony_key:
+            if (executor.per_kernel or self.settings["remove_executor"]) and self.connection.colony_key:
                 try:
                     await self.connection.client.remove_executor(self.connection.colony, executor.name,
                                                                  self.connection.colony_key)
@@ -237,23 +241,33 @@ class ColoniesBinding(Binding):
                              getattr(self, "detail", None))
 
     # -- executors ------------------------------------------------------------------------------------
-    def default_executor_name(self, executortype: str) -> str:
-        return self.settings["executor_name"] or f"polynb-{socket.gethostname()}-{executortype}"
+    def default_executor_name(self, executortype: str, per_kernel: bool) -> str:
+        """``COLONIES_EXECUTOR_NAME``, else this kernel's own name, or the notebook's (see :mod:`.naming`)."""
+        return self.settings["executor_name"] or executor_name(executortype, per_kernel)
 
-    def _key_for(self, name: str) -> str:
+    def _key_for(self, name: str, per_kernel: bool) -> str:
+        """A per-kernel executor gets a fresh key; a named one keeps its key file to come back as itself."""
         if self.settings["prvkey"] and name == self.settings["executor_name"]:
             return self.settings["prvkey"]
+        if per_kernel:
+            return crypto.generate_private_key()
         return keys.load_or_create(self.service.journal.directory, f"executor-{name}")
 
-    async def executor(self, name: str, executortype: str) -> ExecutorLoop:
-        """The running executor of that name, registered and approved on the colony first if need be."""
+    async def executor(self, name: str | None, executortype: str) -> ExecutorLoop:
+        """The running executor of that name (None: the default), registered and approved first if need be.
+
+        The default is the kernel's own executor when polynb approves it itself (it holds the colony key);
+        when the colony owner must approve it, the notebook's, so that the owner approves it once.
+        """
+        per_kernel = name is None and not self.settings["executor_name"] and bool(self.connection.colony_key)
+        name = name or self.default_executor_name(executortype, per_kernel)
         existing = self.executors.get(name)
         if existing is not None:
             if existing.executortype != executortype:
                 raise ValueError(f"executor {name!r} already serves type {existing.executortype!r}, "
                                  f"not {executortype!r}; pick another --executorname")
             return existing
-        executor = ExecutorLoop(self, name, executortype, self._key_for(name))
+        executor = ExecutorLoop(self, name, executortype, self._key_for(name, per_kernel), per_kernel)
         await self._enroll(executor)
         self.executors[name] = executor
         return executor
@@ -268,21 +282,25 @@ class ColoniesBinding(Binding):
                 if "already exists" not in exc.message:
                     raise
             await client.approve_executor(colony, executor.name, colony_key)
-        await self._await_approval(executor)
+        await self._await_approval(executor, owner=bool(colony_key))
 
-    async def _await_approval(self, executor: ExecutorLoop) -> None:
-        """Wait until the executor is an approved member; without the colony key, say what the owner must run."""
+    async def _await_approval(self, executor: ExecutorLoop, owner: bool) -> None:
+        """Wait until the executor is an approved member; without the colony key, say what the owner must run.
+
+        As the owner polynb has just approved the name: if its key is still no member, the name belongs
+        to another key, and waiting would never end.
+        """
         client, colony = self.connection.client, self.connection.colony
         while True:
             try:
                 record = await client.get_executor(colony, executor.name, executor.key)
             except wire.Forbidden:
                 record = None
-            if record is not None:
-                if record["executorid"] != executor.id:
-                    raise ValueError(f"executor name {executor.name!r} is taken in colony {colony!r} by another "
-                                     "key; pick another --executorname")
+            if record is not None and record["executorid"] == executor.id:
                 return
+            if record is not None or owner:
+                raise ValueError(f"executor name {executor.name!r} is taken in colony {colony!r} by another "
+                                 "key; pick another --executorname (or COLONIES_EXECUTOR_NAME)")
             message = approval_instructions(self.connection.address, colony, executor)
             progress.report(message)
             log.warning(message)
@@ -306,8 +324,8 @@ class ColoniesBinding(Binding):
     async def register(self, version) -> str:
         options = version.payload.options
         executortype = options.get("executortype") or self.settings["executor_type"]
-        name = options.get("executorname") or self.default_executor_name(executortype)
-        executor = await self.executor(name, executortype)
+        executor = await self.executor(options.get("executorname"), executortype)
+        name = executor.name
         progress.report(f"adding function {version.name} to {name}")
         await self.connection.client.add_function(self.connection.colony, name, version.name, executor.key)
         executor.scale(int(options.get("concurrency") or 1))

@@ -44,8 +44,12 @@ class ColoniesServer:
         self._work.set()
         self._work = asyncio.Event()
 
-    async def assign(self, signer: str, message: dict) -> dict:
-        """Long-poll assign: 0 is refused, negative tries once, positive waits up to that many seconds."""
+    async def assign(self, signer: str, message: dict, gone: asyncio.Event | None = None) -> dict:
+        """Long-poll assign: 0 is refused, negative tries once, positive waits up to that many seconds.
+
+        ``gone`` is set when the executor hung up: like the Go server (whose wait is bound to the request's
+        context), nothing is assigned to a request nobody will read, so a killed kernel swallows no process.
+        """
         timeout = message.get("timeout")
         if not isinstance(timeout, int) or isinstance(timeout, bool):
             raise BadRequest("Invalid timeout value, timeout must be an integer")
@@ -53,23 +57,29 @@ class ColoniesServer:
             raise BadRequest("Invalid timeout value, timeout cannot be zero")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while True:
+        gone = gone or asyncio.Event()
+        while not gone.is_set():
             work = self._work
             process = self.rules.assign(signer, message.get("colonyname", ""))
             if process is not None:
                 return process
             remaining = deadline - loop.time()
             if timeout < 0 or remaining <= 0:
-                raise NoProcessAvailable("No process available for assignment")
-            try:
-                await asyncio.wait_for(work.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
+                break
+            waits = {asyncio.ensure_future(work.wait()), asyncio.ensure_future(gone.wait())}
+            _, pending = await asyncio.wait(waits, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in pending:
+                waiting.cancel()
+        raise NoProcessAvailable("No process available for assignment")
 
 
 class ApiHandler(tornado.web.RequestHandler):
     def initialize(self, server: ColoniesServer) -> None:
         self.server = server
+        self.gone = asyncio.Event()
+
+    def on_connection_close(self) -> None:
+        self.gone.set()
 
     async def post(self) -> None:
         self.set_header("Content-Type", "text/plain; charset=utf-8")
@@ -81,7 +91,7 @@ class ApiHandler(tornado.web.RequestHandler):
                 raise Forbidden(f"invalid rpcMsg.PayloadType: {msgtype}")
             message = open_payload(envelope)
             if msgtype == "assignprocessmsg":
-                result = await self.server.assign(signer, message)
+                result = await self.server.assign(signer, message, self.gone)
             else:
                 result = self.server.rules.handle(msgtype, signer, message)
         except ColoniesError as error:

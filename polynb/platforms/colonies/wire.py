@@ -9,6 +9,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
@@ -17,6 +18,7 @@ from . import crypto
 WAITING, RUNNING, SUCCESS, FAILED, CANCELLED = 0, 1, 2, 3, 4
 STATE_NAMES = {WAITING: "waiting", RUNNING: "running", SUCCESS: "successful", FAILED: "failed", CANCELLED: "cancelled"}
 PENDING, APPROVED, REJECTED = 0, 1, 2
+EXECUTOR_STATE_NAMES = {PENDING: "pending", APPROVED: "approved", REJECTED: "rejected", 3: "unregistered"}
 UNSIGNED = frozenset({"versionmsg", "getserverinfomsg"})
 ZERO_TIME = "0001-01-01T00:00:00Z"
 NO_PROCESS = "No process available for assignment"
@@ -37,6 +39,10 @@ class ColoniesError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} (Colonies {self.status})"
+
+    def _render_traceback_(self) -> list[str]:
+        """In a notebook the server's answer is the whole story: one line, not polynb's call stack."""
+        return [f"{type(self).__name__}: {self}"]
 
 
 class BadRequest(ColoniesError):
@@ -158,6 +164,16 @@ def go_time(ns: int) -> str:
     text = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     digits = f"{fraction:09d}".rstrip("0")
     return f"{text}.{digits}Z" if digits else f"{text}Z"
+
+
+def go_time_seconds(text: str) -> float:
+    """Seconds since the epoch of an RFC 3339 time as Go writes it (0.0 for Go's zero time)."""
+    found = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", text or "")
+    if found is None or text.startswith("0001-"):
+        return 0.0
+    stamp, fraction, zone = found.groups()
+    parsed = datetime.fromisoformat(stamp + (zone if zone != "Z" else "+00:00")).timestamp()
+    return parsed + (float(fraction) if fraction else 0.0)
 
 
 def function_spec(funcname: str, *, colonyname: str, executortype: str, args: Sequence[Any] = (),

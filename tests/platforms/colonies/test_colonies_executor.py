@@ -8,7 +8,8 @@ import pytest
 
 from colonies_harness import enroll, register, run, service_for
 from polynb.platforms.colonies import crypto, keys, wire
-from polynb.platforms.colonies.submit import SubmissionFailed, submit_function, submit_workflow
+from polynb.payload import Payload
+from polynb.platforms.colonies.submit import SubmissionFailed, explain_stuck, submit_function, submit_workflow
 
 
 @pytest.fixture
@@ -212,3 +213,48 @@ def test_executors_are_removed_on_stop_only_when_configured(server, tmp_path):
 
         names[remove] = name in run(listed())
     assert names == {"true": False, "false": True}
+
+
+def test_a_name_another_key_holds_is_refused_at_once_not_waited_for(server, service):
+    async def taken():
+        client = server.client()
+        await enroll(client, server, "held-by-another", executortype="exec-taken")
+        await client.close()
+
+    run(taken())
+    with pytest.raises(ValueError, match="executor name 'held-by-another' is taken in colony 'dev' by another key"):
+        register(service, "late", "def late():\n    return 1\n", executortype="exec-taken",
+                 executorname="held-by-another")
+
+
+def test_the_kernels_own_executor_is_named_after_the_notebook_and_the_kernel_and_leaves_on_stop(server, tmp_path):
+    from polynb.platforms.colonies.naming import kernel_id
+
+    own = service_for(server, tmp_path / ".polynb")
+    address = own.register(Payload("colonies", "mine", "def mine():\n    return 1\n", None,
+                                   {"executortype": "exec-own"}, isolated=True)).address
+    name = f"polynb-{kernel_id()}-exec-own"  # no Jupyter session here: "polynb" stands for the notebook
+    assert address.endswith(f"executor {name} (type exec-own)")
+    assert not list((tmp_path / ".polynb").glob("colonies/keys/*")), "a kernel's own key is never written"
+    own.stop(timeout=2)
+
+    async def names():
+        client = server.client()
+        member = await enroll(client, server, f"observer-{crypto.generate_private_key()[:8]}")
+        found = [e["executorname"] for e in await client.get_executors(server.colony, member)]
+        await client.close()
+        return found
+
+    assert name not in run(names())
+
+
+def test_a_waiting_processes_hint_names_the_executor_that_holds_it_and_when_it_was_last_heard():
+    process = {"processid": "ab" * 32, "state": wire.RUNNING, "assignedexecutorid": "cd" * 32,
+               "waitforparents": False,
+               "spec": {"funcname": "slow", "nodename": "slow",
+                        "conditions": {"executortype": "polynb", "colonyname": "dev", "executornames": ["k-1"]}}}
+    executors = [{"executorname": "k-1", "executorid": "cd" * 32, "executortype": "polynb", "state": wire.APPROVED,
+                  "lastheardfromtime": wire.go_time(1_000_000_000_000_000_000)}]
+    hint = explain_stuck(process, executors, ["k-1"], now=1_000_000_042.0)
+    assert hint.startswith("process slow (abababababab) is running on executor k-1 (last heard 42 s ago)")
+    assert "--maxexectime" in hint

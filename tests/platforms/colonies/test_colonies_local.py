@@ -167,6 +167,33 @@ def test_a_long_poll_is_woken_by_a_submission(server):
     assert assigned["processid"] == submitted["processid"] and assigned["state"] == wire.RUNNING
 
 
+def test_a_long_poll_whose_executor_hung_up_takes_nothing(server):
+    """As the Go server binds the wait to the request's context: a killed executor's held assign does not
+    take the next process (nobody would read it); a living executor of the type gets it."""
+    async def scenario():
+        client = server.client()
+        dead = await enroll(client, server, "hung-up", executortype="hangup")
+        living = await enroll(client, server, "still-here", executortype="hangup")
+        heard = (await client.get_executor(server.colony, "hung-up", dead))["lastheardfromtime"]
+        body = json.dumps(wire.encode_request({"msgtype": "assignprocessmsg", "timeout": 60,
+                                               "colonyname": server.colony}, dead)).encode()
+        _, writer = await asyncio.open_connection(server.info["host"], server.info["port"])
+        writer.write(b"POST /api HTTP/1.1\r\nHost: colonies\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        while (await client.get_executor(server.colony, "hung-up", dead))["lastheardfromtime"] == heard:
+            await asyncio.sleep(0.05)  # until the server holds the poll
+        writer.close()  # the executor's process dies: its socket closes
+        await writer.wait_closed()
+        await client.get_executors(server.colony, living)
+        submitted = await client.submit(spec(executortype="hangup"), living)
+        assigned = await client.assign(server.colony, 10, living)
+        await client.close()
+        return submitted, assigned, crypto.identity(living)
+
+    submitted, assigned, living_id = run(scenario())
+    assert assigned["processid"] == submitted["processid"] and assigned["assignedexecutorid"] == living_id
+
+
 def test_full_process_lifecycle_with_logs_attributes_and_output(server):
     async def scenario():
         client = server.client()
