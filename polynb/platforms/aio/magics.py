@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
-from ...magics import payload_arguments, register_cell
+from ...magics import parse_options, payload_arguments, register_cell
 from . import api
 from .appconfig import RUNNERS
 from .node import PLATFORM
@@ -37,7 +37,7 @@ class AioMagics(Magics):
     def aio_node(self, line: str, cell: str):
         """Run the cell and serve it as a KAI node: handler(sdk, payload), handler_<node>, pre/postprocessor,
         initializer(sdk), finalizer(sdk); a trigger may define runner(trigger, sdk)."""
-        args = parse_argstring(self.aio_node, line)
+        args = parse_options(self.aio_node, line)
         options = {"runner": args.runner, "workflow": args.workflow, "subscribe": list(args.subscribe),
                    "from_node": _from_node_map(args.from_node)}
         register_cell(self.shell, PLATFORM, args.process, cell, entry=args.entry, isolated=args.isolated,
@@ -53,7 +53,7 @@ class AioMagics(Magics):
     def aio_publish(self, line: str):
         """Publish one message to a subject; prints the request id. A value that cannot travel is a usage
         error; what NATS refuses raises the platform's error (PublishFailed, CallTimeout)."""
-        args = parse_argstring(self.aio_publish, line)
+        args = parse_options(self.aio_publish, line)
         value = self.shell.ev(" ".join(args.value))
         try:
             request_id = api.publish(args.subject, value, raw=args.raw, from_node=args.from_node,

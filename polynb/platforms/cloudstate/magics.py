@@ -9,9 +9,9 @@ import grpc
 from google.protobuf import json_format
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
-from ...magics import payload_arguments, register_cell
+from ...magics import parse_options, payload_arguments, register_cell, without_comment
 from .binding import KINDS, PLATFORM
 from .protolib import LIBRARY, ProtoError, ProtoModule, file_name
 
@@ -35,7 +35,7 @@ class CloudStateMagics(Magics):
     @argument("name", help="the proto's import path, e.g. shoppingcart or shoppingcart/shoppingcart.proto")
     def cloudstate_proto(self, line: str, cell: str):
         """Compile the cell's .proto text and bind its messages to a variable named after the file."""
-        args = parse_argstring(self.cloudstate_proto, line)
+        args = parse_options(self.cloudstate_proto, line)
         try:
             LIBRARY.add(args.name, cell)
         except ProtoError as exc:
@@ -57,7 +57,7 @@ class CloudStateMagics(Magics):
     @payload_arguments
     def cloudstate_entity(self, line: str, cell: str):
         """Register the cell's entity (decorated class or functions) as a CloudState entity."""
-        args = parse_argstring(self.cloudstate_entity, line)
+        args = parse_options(self.cloudstate_entity, line)
         options = {"kind": args.kind, "persistence_id": args.persistence_id, "snapshot_every": args.snapshot_every,
                    "passivation_timeout_ms": args.passivation_timeout, "protos": proto_sources(args.proto)}
         register_cell(self.shell, PLATFORM, args.service, cell, entry=args.entry, isolated=args.isolated,
@@ -70,7 +70,7 @@ class CloudStateMagics(Magics):
         A refused call raises :class:`CallFailed` with the proxy's status and the failure's description."""
         from .api import CallFailed, call
 
-        parts = line.strip().split(None, 2)
+        parts = without_comment(line).strip().split(None, 2)
         if len(parts) < 2:
             raise UsageError("usage: %cloudstate_call SERVICE METHOD {\"field\": value}")
         try:

@@ -5,9 +5,9 @@ import json
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, cell_magic
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
-from polynb.magics import register_cell
+from polynb.magics import parse_options, register_cell
 
 from . import api
 from .connector import PLATFORM
@@ -28,7 +28,7 @@ class VantiqMagics(Magics):
         The cell is not run now: it is a script that runs per query, with the query's presetValues as
         globals and the notebook's globals readable. Re-running the cell replaces the code.
         """
-        args = parse_argstring(self.vantiq_exec, line)
+        args = parse_options(self.vantiq_exec, line)
         options = {"source": args.source}
         if args.handles_return:
             options["codeHandlesReturn"] = True
@@ -49,7 +49,7 @@ class VantiqMagics(Magics):
         one line in Vantiq's words; ``VantiqQueryTimeout``; ``ConnectionError``): only a line that is not a
         query is a usage error.
         """
-        args = parse_argstring(self.vantiq_query, line)
+        args = parse_options(self.vantiq_query, line)
         text = " ".join(args.query).strip()
         try:
             parameters = json.loads(text) if text else {}
