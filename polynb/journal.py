@@ -25,8 +25,11 @@ STATUSES = (RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED)
 OPEN_STATUSES = (RECEIVED, RUNNING)
 FILENAME = "journal.sqlite"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS executions (
+#: Migration N brings a journal from schema version N to N + 1 (``PRAGMA user_version``); append, never edit.
+#: Version 1 is the schema every unversioned journal already has (its statements are idempotent).
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS executions (
     id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,
     platform TEXT NOT NULL,
@@ -47,10 +50,10 @@ CREATE TABLE IF NOT EXISTS executions (
     host TEXT NOT NULL,
     pid INTEGER NOT NULL,
     notebook TEXT
-);
-CREATE INDEX IF NOT EXISTS executions_seq ON executions(seq);
-CREATE INDEX IF NOT EXISTS executions_payload ON executions(platform, payload);
-CREATE TABLE IF NOT EXISTS payloads (
+)""",
+        "CREATE INDEX IF NOT EXISTS executions_seq ON executions(seq)",
+        "CREATE INDEX IF NOT EXISTS executions_payload ON executions(platform, payload)",
+        """CREATE TABLE IF NOT EXISTS payloads (
     platform TEXT NOT NULL,
     name TEXT NOT NULL,
     version INTEGER NOT NULL,
@@ -64,16 +67,22 @@ CREATE TABLE IF NOT EXISTS payloads (
     active INTEGER NOT NULL DEFAULT 1,
     notebook TEXT,
     PRIMARY KEY (platform, name, version)
-);
-CREATE TABLE IF NOT EXISTS platforms (
+)""",
+        """CREATE TABLE IF NOT EXISTS platforms (
     platform TEXT PRIMARY KEY,
     state TEXT NOT NULL,
     address TEXT,
     detail TEXT,
     updated_at REAL NOT NULL,
     pid INTEGER NOT NULL
-);
-"""
+)""",
+    ),
+)
+
+
+class JournalError(RuntimeError):
+    """A journal this polynb cannot use as it is."""
+
 
 _JSON_COLUMNS = ("input", "output", "logs", "meta")
 
@@ -182,16 +191,25 @@ class Journal:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            self._add_missing_columns()
+            self._migrate()
         self.interrupted_on_open = self._interrupt_orphans()
 
-    def _add_missing_columns(self) -> None:
-        """Journals written by an older polynb gain the columns added since (they read as NULL)."""
-        for table in ("executions", "payloads"):
-            present = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
-            if "notebook" not in present:
-                self._db.execute(f"ALTER TABLE {table} ADD COLUMN notebook TEXT")
+    def _migrate(self) -> None:
+        """Bring the file to the newest schema, in one write transaction, so kernels opening it together agree."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise JournalError(f"{self.path} has schema version {version}, written by a newer polynb "
+                                   f"(this one knows {len(MIGRATIONS)}): upgrade polynb, or set POLYNB_JOURNAL_DIR")
+            for number in range(version, len(MIGRATIONS)):
+                for statement in MIGRATIONS[number]:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     # -- observers -------------------------------------------------------------------------------
     def observe(self, callback: Callable[[str, str], None]) -> Callable[[], None]:

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from polynb.journal import FAILED, INTERRUPTED, RECEIVED, RUNNING, SUCCEEDED, Journal
+from polynb.journal import FAILED, INTERRUPTED, MIGRATIONS, RECEIVED, RUNNING, SUCCEEDED, Journal, JournalError
 
 
 def test_a_record_exists_as_received_before_the_payload_runs(tmp_path):
@@ -138,3 +138,45 @@ def test_records_and_payloads_name_the_notebook_of_the_kernel_that_wrote_them(tm
     assert [r.payload for r in second.records(notebook="/work/a.ipynb")] == ["hello"]
     assert [p.name for p in second.payloads(notebook="/work/a.ipynb")] == ["hello"]
     assert second.payloads(notebook="/work/b.ipynb") == []
+
+
+def test_a_new_journal_carries_the_newest_schema_version(tmp_path):
+    Journal(tmp_path).close_db()
+    assert sqlite3.connect(tmp_path / "journal.sqlite").execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_an_unversioned_journal_of_an_earlier_polynb_keeps_its_records_and_gains_the_version(tmp_path):
+    journal = Journal(tmp_path)
+    record_id = journal.open("fake", "hello", {"x": 1})
+    journal.close_db()
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    db.execute("PRAGMA user_version = 0")
+    db.commit()
+    reopened = Journal(tmp_path)
+    try:
+        assert reopened.get(record_id).input == {"x": 1}
+        assert reopened._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    finally:
+        reopened.close_db()
+
+
+def test_migrations_run_in_order_from_the_files_version(tmp_path, monkeypatch):
+    Journal(tmp_path).close_db()
+    later = ("ALTER TABLE executions ADD COLUMN lease TEXT", "UPDATE executions SET lease = 'none'")
+    monkeypatch.setattr("polynb.journal.MIGRATIONS", (*MIGRATIONS, later))
+    journal = Journal(tmp_path)
+    try:
+        columns = {row["name"] for row in journal._db.execute("PRAGMA table_info(executions)")}
+        assert "lease" in columns
+        assert journal._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
+    finally:
+        journal.close_db()
+
+
+def test_a_journal_of_a_newer_polynb_is_refused_with_what_to_do(tmp_path):
+    Journal(tmp_path).close_db()
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    db.commit()
+    with pytest.raises(JournalError, match="newer polynb"):
+        Journal(tmp_path)
