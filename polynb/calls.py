@@ -6,7 +6,15 @@ after ``core.call_timeout`` seconds (``POLYNB_CALL_TIMEOUT``, default 60) unless
 from __future__ import annotations
 
 
-class CallTimeout(TimeoutError):
+class PlatformAnswer(Exception):
+    """An error whose message is the whole story (the platform's answer, or why none came): IPython shows its
+    lines alone, without polynb's call stack around it."""
+
+    def _render_traceback_(self) -> list[str]:
+        return f"{type(self).__name__}: {self}".splitlines()
+
+
+class CallTimeout(PlatformAnswer, TimeoutError):
     """A call helper got no answer in time; the message names the platform, what waited and what to check."""
 
     def __init__(self, platform: str, what: str, timeout: float, hint: str = "") -> None:

@@ -7,7 +7,7 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from ...calls import CallTimeout, call_timeout
+from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from .context import CommandFailed
 from .crdts import GCounter, GSet, LWWRegister, ORMap, ORSet, PNCounter, Flag, Vote
 from .entities import command, event, initial, snapshot, snapshot_handler
@@ -18,7 +18,7 @@ __all__ = ["call", "endpoints", "command", "event", "snapshot", "snapshot_handle
            "CallFailed", "GCounter", "PNCounter", "GSet", "ORSet", "LWWRegister", "Flag", "ORMap", "Vote"]
 
 
-class CallFailed(grpc.RpcError):
+class CallFailed(PlatformAnswer, grpc.RpcError):
     """What ``%cloudstate_call`` raises when the proxy refuses a call: an RpcError with the proxy's status and
     the failure's description (an entity's ``ctx.fail(...)`` text, or why the proxy could not route it)."""
 
@@ -32,9 +32,6 @@ class CallFailed(grpc.RpcError):
     def details(self) -> str:
         return self._details
 
-    def _render_traceback_(self) -> list[str]:
-        """In a notebook the failure is the whole story: one line, no traceback."""
-        return [f"{type(self).__name__}: {self}"]
 
 
 def _binding():

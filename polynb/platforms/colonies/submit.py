@@ -11,7 +11,7 @@ import logging
 import time
 from typing import Any, Callable, Mapping, Sequence
 
-from ...calls import CallTimeout, call_timeout
+from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from . import wire
 from .executor import ColoniesBinding
 
@@ -19,7 +19,7 @@ log = logging.getLogger("polynb.colonies")
 FINISHED = (wire.SUCCESS, wire.FAILED, wire.CANCELLED)
 
 
-class SubmissionFailed(RuntimeError):
+class SubmissionFailed(PlatformAnswer, RuntimeError):
     """A submitted process (or a workflow's process) failed; carries the server's errors."""
 
     def __init__(self, process: Mapping[str, Any]) -> None:
@@ -30,7 +30,6 @@ class SubmissionFailed(RuntimeError):
                          f"{wire.STATE_NAMES.get(process['state'], process['state'])}: "
                          + ("; ".join(self.errors) or "no error message"))
 
-    _render_traceback_ = wire.ColoniesError._render_traceback_
 
 
 class Submission:

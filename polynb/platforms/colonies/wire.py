@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
+from ...calls import PlatformAnswer
 from . import crypto
 
 WAITING, RUNNING, SUCCESS, FAILED, CANCELLED = 0, 1, 2, 3, 4
@@ -26,7 +27,7 @@ EXEC_LIMIT = "Maximum execution time limit exceeded"
 WAIT_LIMIT = "Maximum waiting time limit exceeded"
 
 
-class ColoniesError(Exception):
+class ColoniesError(PlatformAnswer):
     """An error reply of a Colonies server: its HTTP status and its message, verbatim."""
 
     status = 500
@@ -40,9 +41,6 @@ class ColoniesError(Exception):
     def __str__(self) -> str:
         return f"{self.message} (Colonies {self.status})"
 
-    def _render_traceback_(self) -> list[str]:
-        """In a notebook the server's answer is the whole story: one line, not polynb's call stack."""
-        return [f"{type(self).__name__}: {self}"]
 
 
 class BadRequest(ColoniesError):

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 
-from ...calls import CallTimeout, call_timeout
+from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from . import ko as kos
 
 
-class KgridCallError(RuntimeError):
+class KgridCallError(PlatformAnswer, RuntimeError):
     """The activator answered a call with an error; ``status`` and ``body`` are its reply."""
 
     def __init__(self, endpoint: str, status: int, body: Any) -> None:
@@ -23,9 +23,6 @@ class KgridCallError(RuntimeError):
         super().__init__(f"{endpoint}: {status} {title}: {str(detail).strip()}")
         self.endpoint, self.status, self.body = endpoint, status, body
 
-    def _render_traceback_(self) -> list[str]:
-        """In a notebook the activator's answer is the whole story: one line, no traceback."""
-        return [f"{type(self).__name__}: {self}"]
 
 
 def _binding():

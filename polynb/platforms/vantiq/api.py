@@ -15,23 +15,20 @@ import httpx
 
 import polynb
 
-from ...calls import CallTimeout, call_timeout
+from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from .connector import PLATFORM
 from .wire import QUERY_TIMEOUT_CODE, render
 
 ANSWER_GRACE = 5.0  # seconds past the timeout for the server's own timeout error to arrive
 
 
-class VantiqQueryError(Exception):
+class VantiqQueryError(PlatformAnswer):
     """A query the source answered with an error; ``body`` is Vantiq's ``{messageCode, messageTemplate, parameters}``."""
 
     def __init__(self, body: Any) -> None:
         self.body = body
         super().__init__(render(body) if isinstance(body, dict) else str(body))
 
-    def _render_traceback_(self) -> list[str]:
-        """In a notebook the error reads in Vantiq's words, without polynb's Python traceback around it."""
-        return f"{type(self).__name__}: {self}".splitlines()
 
 
 class VantiqQueryTimeout(CallTimeout, VantiqQueryError):
@@ -41,8 +38,6 @@ class VantiqQueryTimeout(CallTimeout, VantiqQueryError):
         CallTimeout.__init__(self, *_no_answer_parts(source, timeout))
         self.body = body
 
-    def _render_traceback_(self) -> list[str]:
-        return [f"{type(self).__name__}: {self}"]
 
 
 def endpoint() -> tuple[str, str | None]:
