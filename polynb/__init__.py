@@ -96,11 +96,16 @@ def show(key: Any, view: Any) -> None:
 def records(all_notebooks: bool = False, **filters: Any) -> list:
     """This notebook's journal records, newest first; filters: platform, payload, status, since, limit.
 
-    Notebooks in one folder share a journal; ``all_notebooks=True`` includes the others' records.
+    Notebooks in one folder share a journal; ``all_notebooks=True`` includes the others' records. A kernel
+    that does not know its notebook (run by nbclient or papermill, or plain IPython) means its own records.
     """
     journal = get_journal()
-    if not all_notebooks and journal.notebook is not None:
-        filters.setdefault("notebook", journal.notebook)
+    if not all_notebooks:
+        if journal.notebook is not None:
+            filters.setdefault("notebook", journal.notebook)
+        else:
+            filters.setdefault("host", journal.host)
+            filters.setdefault("pid", journal.pid)
     return journal.records(**filters)
 
 

@@ -312,11 +312,12 @@ class Journal:
 
     def records(self, *, platform: str | None = None, payload: str | None = None,
                 status: str | None = None, since: float | None = None, limit: int | None = 100,
-                newest_first: bool = True, notebook: str | None = None) -> list[Record]:
-        """Records matching every given filter."""
+                newest_first: bool = True, notebook: str | None = None, host: str | None = None,
+                pid: int | None = None) -> list[Record]:
+        """Records matching every given filter (``host`` and ``pid`` name the kernel that received them)."""
         clauses, params = [], []
         for column, value in (("platform", platform), ("payload", payload), ("status", status),
-                              ("notebook", notebook)):
+                              ("notebook", notebook), ("host", host), ("pid", pid)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)

@@ -221,6 +221,25 @@ def test_a_restarted_kernel_gives_an_unchanged_cell_its_old_version_number(tmp_p
     assert numbers == [[1, 2], [2, 1]]
 
 
+def test_a_kernel_that_does_not_know_its_notebook_shows_its_own_records(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    import polynb
+
+    polynb.shutdown()
+    monkeypatch.setenv("POLYNB_JOURNAL_DIR", str(tmp_path / ".polynb"))
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    subprocess.run([sys.executable, "-c", f"from polynb.journal import Journal; "
+                    f"Journal({str(tmp_path / '.polynb')!r}).open('fake', 'another kernel', 1)"], check=True)
+    try:
+        polynb.get_journal().open("fake", "this kernel", 2)
+        assert [r.payload for r in polynb.records()] == ["this kernel"]
+        assert sorted(r.payload for r in polynb.records(all_notebooks=True)) == ["another kernel", "this kernel"]
+    finally:
+        polynb.shutdown()
+
+
 def test_polynb_records_shows_this_notebooks_records_unless_asked_for_all(tmp_path, monkeypatch):
     import polynb
 
