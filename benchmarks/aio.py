@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from peers import peer_python  # noqa: E402
+
 from polynb.platforms.aio import appconfig, managers, names, wire  # noqa: E402
 from polynb.platforms.aio.local import NatsServer  # noqa: E402
 

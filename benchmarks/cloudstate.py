@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "platforms" / "cloudstate")]
 
 import cloudstate_cells  # noqa: E402
-from cloudstate_tck import ModelStream  # noqa: E402
 from cloudstate_servers import add_proto, peer_cart, polynb_cart  # noqa: E402
+from cloudstate_tck import ModelStream  # noqa: E402
 from test_cloudstate_conformance import add, command, get, init  # noqa: E402
 
 

@@ -138,7 +138,7 @@ def signatures(python: Path, count: int) -> dict[str, float]:
     signed = [crypto.sign(message, key) for message in messages]
     sign_rate = count / (time.perf_counter() - start)
     start = time.perf_counter()
-    for message, signature in zip(messages, signed):
+    for message, signature in zip(messages, signed, strict=True):
         crypto.recover(message, signature)
     recover_rate = count / (time.perf_counter() - start)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -25,6 +25,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "platforms" / "kgrid"))
 
 import kgrid_peers  # noqa: E402
+
 from polynb.platforms.kgrid import ko as kos  # noqa: E402
 
 ENDPOINT = "bench/trivial/1.0/run"
@@ -106,7 +107,7 @@ def main() -> int:
         stack.enter_context(kgrid_peers.real_runtime(folder / "real", activators["real"]))
         stack.enter_context(polynb_runtime(folder / "polynb", activators["polynb"]))
         for activator in activators.values():
-            if not kgrid_peers.wait_until(lambda: httpx.get(f"{activator}/endpoints").json()[0]["status"]
+            if not kgrid_peers.wait_until(lambda url=activator: httpx.get(f"{url}/endpoints").json()[0]["status"]
                                           == "Activated", 60):
                 raise RuntimeError(f"the trivial KO was not activated behind {activator}")
         results = [measure(side, activators[side], args.requests, args.concurrency) for side in ("polynb", "real")]

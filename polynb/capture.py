@@ -15,9 +15,9 @@ import io
 import logging
 import sys
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
-_active: contextvars.ContextVar["Capture | None"] = contextvars.ContextVar("polynb_capture", default=None)
+_active: contextvars.ContextVar[Capture | None] = contextvars.ContextVar("polynb_capture", default=None)
 
 
 class Capture:

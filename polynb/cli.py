@@ -8,8 +8,8 @@ import os
 import shlex
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from . import __version__, platforms
 
@@ -54,8 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for option in up_options:  # a flag is the stand-in's environment variable, set for this run
             value = getattr(args, option.env)
             if value is not None:
-                os.environ[option.env] = {"path": lambda: str(Path(value).resolve()), "switch": lambda: "true",
-                                          "value": lambda: value}[option.kind]()
+                os.environ[option.env] = (str(Path(value).resolve()) if option.kind == "path"
+                                          else "true" if option.kind == "switch" else value)
         return asyncio.run(_up(args.platforms, args.json, args.env_file))
     if args.command == "serve":
         from .serve import serve_notebook

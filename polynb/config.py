@@ -7,9 +7,10 @@ is never read from ``polynb.yaml`` itself: it comes from its environment variabl
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import yaml
 

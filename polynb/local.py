@@ -13,7 +13,8 @@ import json
 import os
 import signal
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import progress
 

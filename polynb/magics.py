@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -20,6 +21,7 @@ from .config import ConfigError
 from .payload import Payload, PayloadError
 from .runner import credit_running_cell
 from .tables import format_table, journal_rows
+
 
 def without_comment(line: str) -> str:
     """The line up to a trailing ``# comment``, as a reader of a copied snippet expects.

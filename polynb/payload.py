@@ -12,9 +12,10 @@ import ast
 import builtins
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import CodeType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
 class PayloadError(ValueError):

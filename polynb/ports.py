@@ -6,8 +6,8 @@ Every server polynb starts (stand-ins and runtimes) listens inside :func:`listen
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 class PortInUse(OSError):

@@ -10,10 +10,12 @@ import contextvars
 import sys
 import threading
 import time
-from concurrent.futures import Future, wait as futures_wait
-from typing import Any, Callable
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import wait as futures_wait
+from typing import Any
 
-_current: contextvars.ContextVar["Progress | None"] = contextvars.ContextVar("polynb_progress", default=None)
+_current: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("polynb_progress", default=None)
 
 
 class Progress:
@@ -35,7 +37,7 @@ class Progress:
         with self._lock:
             return self._message
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         self._token = _current.set(self)
         return self
 

@@ -12,10 +12,11 @@ import os
 import queue
 import threading
 import traceback
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 from . import capture
 from .journal import Journal

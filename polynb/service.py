@@ -11,8 +11,9 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 from . import capture, platforms, progress
 from .config import CORE_SETTINGS, Settings

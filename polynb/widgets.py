@@ -14,10 +14,12 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import ipywidgets as widgets
+
 from .journal import FAILED, INTERRUPTED, STATUSES, Journal, Record
 from .tables import format_table, journal_rows
 
@@ -372,7 +374,7 @@ def _payloads_html(payloads: list, executions: list[int]) -> str:
     rows = "".join(
         f'<tr{_data({"platform": p.platform, "payload": p.name, "executions": n})}>'
         f"<td>{_e(p.platform)}</td><td>{_e(p.name)}</td><td>{_e(p.version)}</td>"
-        f"<td>{_e(p.address)}</td><td>{n}</td></tr>" for p, n in zip(payloads, executions))
+        f"<td>{_e(p.address)}</td><td>{n}</td></tr>" for p, n in zip(payloads, executions, strict=True))
     return f'<table class="polynb-payloads"><tr>{head}</tr>{rows}</table>'
 
 

@@ -62,7 +62,7 @@ class FakeStandIn(StandIn):
 
 
 class _Run(tornado.web.RequestHandler):
-    def initialize(self, binding: "FakeBinding") -> None:
+    def initialize(self, binding: FakeBinding) -> None:
         self.binding = binding
 
     async def post(self, name: str) -> None:

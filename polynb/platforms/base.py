@@ -7,8 +7,9 @@ journals the execution and calls back :meth:`Binding.run_payload` on a worker th
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..config import Section, Setting
 
@@ -33,7 +34,7 @@ class Binding(abc.ABC):
     #: platforms whose payloads are called through one function need the cell to name or define it
     needs_entry: ClassVar[bool] = True
 
-    def __init__(self, service: "Service", settings: Section) -> None:
+    def __init__(self, service: Service, settings: Section) -> None:
         self.service = service
         self.settings = settings
 
@@ -50,7 +51,7 @@ class Binding(abc.ABC):
         """Disconnect; executions in flight have already been drained."""
 
     @abc.abstractmethod
-    async def register(self, version: "PayloadVersion") -> str | None:
+    async def register(self, version: PayloadVersion) -> str | None:
         """Make a payload version reachable on the platform; return where (URL, subject, ...)."""
 
     @abc.abstractmethod
@@ -62,15 +63,15 @@ class Binding(abc.ABC):
         """Connection state, for widgets and ``polynb status``."""
 
     @abc.abstractmethod
-    def run_payload(self, version: "PayloadVersion", input: Any, context: Any) -> Any:
+    def run_payload(self, version: PayloadVersion, input: Any, context: Any) -> Any:
         """Call the payload the platform's way (on a worker thread, output captured)."""
 
     @classmethod
-    def python_source(cls, payload: "Payload") -> str:
+    def python_source(cls, payload: Payload) -> str:
         """The Python a cell holds for this platform (a binding may strip platform markup)."""
         return payload.source
 
-    def replay_context(self, record: "Record") -> Any:
+    def replay_context(self, record: Record) -> Any:
         """The context a recorded execution is replayed with; bindings without one return None."""
         return None
 

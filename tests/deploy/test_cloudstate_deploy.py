@@ -21,8 +21,12 @@ import grpc
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory
 
 from polynb.journal import Journal
-from polynb.platforms.cloudstate.protos.gen.cloudstate import (entity_pb2, entity_pb2_grpc, event_sourced_pb2,
-                                                               event_sourced_pb2_grpc)
+from polynb.platforms.cloudstate.protos.gen.cloudstate import (
+    entity_pb2,
+    entity_pb2_grpc,
+    event_sourced_pb2,
+    event_sourced_pb2_grpc,
+)
 
 SAMPLE = Path(__file__).resolve().parent / "cloudstate" / "sample.ipynb"
 POLYNB = [sys.executable, "-m", "polynb"]
@@ -53,7 +57,7 @@ def connect_when_accepting(port: int, process: subprocess.Popen) -> None:
             return
         except OSError:
             if process.poll() is not None:
-                raise AssertionError(f"polynb serve exited ({process.returncode}): {process.stderr.read()}")
+                raise AssertionError(f"polynb serve exited ({process.returncode}): {process.stderr.read()}") from None
             if time.monotonic() > deadline:
                 raise AssertionError(f"nothing listens on {port} after {SETTLE:g} s") from None
             time.sleep(0.05)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from jupyter_server_helpers import JupyterServer
 
 ROOT = Path(__file__).resolve().parents[2]

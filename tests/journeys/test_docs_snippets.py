@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from notebook_kernel import NotebookKernel
 from notebook_shell import polynb_shell
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -61,15 +61,9 @@ def main() -> None:
     for round_number in range(1, args.rounds + 1):
         for path in notebooks:
             results.append(run(path, f"round{round_number}", args.timeout))
-    for first, second in args.pair:
-        together: list[dict] = []
-        threads = [threading.Thread(target=lambda n=name: together.append(run(args.folder / n, "together", args.timeout)))
-                   for name in (first, second)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        results.extend(together)
+    for pair in args.pair:
+        with ThreadPoolExecutor(len(pair)) as side_by_side:
+            results.extend(side_by_side.map(lambda name: run(args.folder / name, "together", args.timeout), pair))
     args.report.write_text(json.dumps(results, indent=1))
 
 

@@ -7,9 +7,10 @@ from the ``aio`` settings (``polynb.yaml`` or environment) with the managers' na
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 

@@ -11,7 +11,8 @@ import concurrent.futures
 import enum
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Coroutine
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf import any_pb2
 from nats.js.errors import KeyNotFoundError, NotFoundError, ObjectNotFoundError
@@ -68,7 +69,7 @@ class Metadata:
 class Messaging:
     """Sends on the node's output subject, with the current request's id unless told otherwise."""
 
-    def __init__(self, node: "Node", request: wire.KaiNatsMessage | None) -> None:
+    def __init__(self, node: Node, request: wire.KaiNatsMessage | None) -> None:
         self._node, self._request = node, request
         self.sent: list[Pending] = []
         self.outputs: list[tuple[wire.KaiNatsMessage, str]] = []  # what was sent, and where, for the journal
@@ -117,7 +118,7 @@ class Messaging:
 class CentralizedConfig:
     """The four KV scopes; a lookup without scope goes process, workflow, product, global."""
 
-    def __init__(self, node: "Node") -> None:
+    def __init__(self, node: Node) -> None:
         self._node = node
 
     def _bucket(self, scope: Scope | str | None):
@@ -147,7 +148,7 @@ class CentralizedConfig:
 class EphemeralStorage:
     """The workflow's NATS object store (``nats.object_store``)."""
 
-    def __init__(self, node: "Node") -> None:
+    def __init__(self, node: Node) -> None:
         self._node = node
 
     def _store(self):
@@ -229,7 +230,7 @@ class NotConfigured:
 
 
 class Storage:
-    def __init__(self, node: "Node") -> None:
+    def __init__(self, node: Node) -> None:
         self.ephemeral = EphemeralStorage(node)
         self.persistent = NotConfigured("persistent storage", "MinIO and Keycloak")
 
@@ -245,7 +246,7 @@ def node_logger(process: str) -> logging.Logger:
 class NodeContext:
     """The KaiSDK object of one message (or of the initializer, finalizer and trigger runner: no message)."""
 
-    def __init__(self, node: "Node", request: wire.KaiNatsMessage | None = None) -> None:
+    def __init__(self, node: Node, request: wire.KaiNatsMessage | None = None) -> None:
         self.request_msg = request
         self.metadata = Metadata(node.spec)
         self.messaging = Messaging(node, request)

@@ -7,7 +7,8 @@ in node names become underscores), as do functions named with ``--from-node NODE
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ...payload import PayloadVersion
 from ...runner import call_payload

@@ -5,9 +5,10 @@ notebook's nodes or from a KRT file, with the naming of :mod:`.names`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 from nats.js import JetStreamContext

@@ -12,7 +12,8 @@ import collections
 import concurrent.futures
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -49,7 +50,7 @@ class MissingSetup(LookupError):
 class Delivery:
     """The context the service hands to ``run_payload`` for one message: the parsed message and the node."""
 
-    def __init__(self, node: "Node", message: wire.KaiNatsMessage, subject: str) -> None:
+    def __init__(self, node: Node, message: wire.KaiNatsMessage, subject: str) -> None:
         self.node, self.message, self.subject = node, message, subject
         self.sdk = NodeContext(node, message)
         self.failure: str | None = None  # the SDK's error text, set by the stage that raised
@@ -58,7 +59,7 @@ class Delivery:
 class Node:
     """A running node; the binding creates one per ``%%aio_node`` process and swaps its payload version freely."""
 
-    def __init__(self, service: "Service", client: Client, spec: NodeSpec,
+    def __init__(self, service: Service, client: Client, spec: NodeSpec,
                  run_hook: Callable[[str, str, Callable[[], Any]], Awaitable[Any]]) -> None:
         self.service, self.client, self.spec = service, client, spec
         self.js = client.jetstream()

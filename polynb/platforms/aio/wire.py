@@ -12,7 +12,8 @@ from typing import Any as AnyValue
 
 from google.protobuf import any_pb2, json_format, message, struct_pb2, wrappers_pb2
 
-from .kai_nats_msg_pb2 import DESCRIPTOR as _FILE, EARLY_EXIT, EARLY_REPLY, ERROR, OK, UNDEFINED, KaiNatsMessage
+from .kai_nats_msg_pb2 import DESCRIPTOR as _FILE
+from .kai_nats_msg_pb2 import EARLY_EXIT, EARLY_REPLY, ERROR, OK, UNDEFINED, KaiNatsMessage
 
 MessageType = _FILE.enum_types_by_name["MessageType"]
 

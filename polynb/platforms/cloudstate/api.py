@@ -9,7 +9,7 @@ from google.protobuf.message import Message
 
 from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from .context import CommandFailed
-from .crdts import GCounter, GSet, LWWRegister, ORMap, ORSet, PNCounter, Flag, Vote
+from .crdts import Flag, GCounter, GSet, LWWRegister, ORMap, ORSet, PNCounter, Vote
 from .entities import command, event, initial, snapshot, snapshot_handler
 from .protolib import LIBRARY
 from .wire import Json

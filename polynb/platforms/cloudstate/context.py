@@ -6,7 +6,8 @@ Failing raises :class:`CommandFailed`, so a handler stops where it fails.
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from google.protobuf import any_pb2, json_format
 from google.protobuf.message import Message

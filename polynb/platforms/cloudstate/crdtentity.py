@@ -6,13 +6,13 @@ open streamed commands hear about every later change; a failed command leaves th
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from google.protobuf.message import Message
 
 from . import crdts, wire
-from .context import CommandContext, CommandFailed, EntityCrashed, coerce, command_input, describe_action, \
-    handler_error
+from .context import CommandContext, CommandFailed, EntityCrashed, coerce, command_input, describe_action, handler_error
 from .entities import Definition, accepts, call_handler
 from .protos.gen.cloudstate import crdt_pb2, entity_pb2
 
@@ -22,7 +22,7 @@ CONSISTENCY = {"local": crdt_pb2.LOCAL, "majority": crdt_pb2.MAJORITY, "all": cr
 class CrdtContext(CommandContext):
     """A command on a CRDT entity: ``ctx.state`` is the CRDT."""
 
-    def __init__(self, entity: "CrdtEntity", command: entity_pb2.Command, output_class: type[Message] | None) -> None:
+    def __init__(self, entity: CrdtEntity, command: entity_pb2.Command, output_class: type[Message] | None) -> None:
         super().__init__(entity.entity_id, command, output_class)
         self.state = entity.crdt
         self.deleted = False
@@ -33,15 +33,15 @@ class CrdtContext(CommandContext):
         """Delete the CRDT (and so the entity) everywhere."""
         self.deleted = True
 
-    def on_change(self, callback: Callable[["StreamContext"], Any]) -> None:
+    def on_change(self, callback: Callable[[StreamContext], Any]) -> None:
         """For a streamed command: ``callback(stream)`` runs after every later change; what it returns is sent."""
         self._subscribe().on_change = callback
 
-    def on_cancel(self, callback: Callable[["StreamContext"], Any]) -> None:
+    def on_cancel(self, callback: Callable[[StreamContext], Any]) -> None:
         """For a streamed command: ``callback(stream)`` runs when the client cancels (it may change the CRDT)."""
         self._subscribe().on_cancel = callback
 
-    def _subscribe(self) -> "Subscription":
+    def _subscribe(self) -> Subscription:
         if not self.streamed:
             raise CommandFailed(f"{self.command_name} was not called as a stream, so it cannot stream changes")
         if self.subscription is None:
@@ -66,7 +66,7 @@ class Subscription:
 class StreamContext:
     """What a change or cancel callback gets: the CRDT, side effects, and ending the stream."""
 
-    def __init__(self, entity: "CrdtEntity", subscription: Subscription) -> None:
+    def __init__(self, entity: CrdtEntity, subscription: Subscription) -> None:
         self.state = entity.crdt
         self.entity_id = entity.entity_id
         self.command_id = subscription.command_id

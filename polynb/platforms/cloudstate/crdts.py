@@ -7,7 +7,8 @@ A CRDT is changed locally by its entity's handlers and remotely by the proxy's r
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from . import wire
 from .protos.gen.cloudstate import crdt_pb2

@@ -8,9 +8,10 @@ replaces it). CRDT entities name their CRDT with a ``crdt`` class attribute or a
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 _TAG = "__cloudstate__"
 

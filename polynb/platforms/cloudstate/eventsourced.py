@@ -6,13 +6,21 @@ inside a journaled execution. A failed command leaves the state and the sequence
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from google.protobuf.message import Message
 
 from . import wire
-from .context import CommandContext, CommandFailed, EntityCrashed, command_input, describe, describe_action, \
-    handler_error
+from .context import (
+    CommandContext,
+    CommandFailed,
+    EntityCrashed,
+    command_input,
+    describe,
+    describe_action,
+    handler_error,
+)
 from .entities import Definition, call_handler
 from .protos.gen.cloudstate import entity_pb2, event_sourced_pb2
 
@@ -20,7 +28,7 @@ from .protos.gen.cloudstate import entity_pb2, event_sourced_pb2
 class EventSourcedContext(CommandContext):
     """A command context that can emit events, applied to the state at once."""
 
-    def __init__(self, entity: "EventSourcedEntity", command: entity_pb2.Command,
+    def __init__(self, entity: EventSourcedEntity, command: entity_pb2.Command,
                  output_class: type[Message] | None) -> None:
         super().__init__(entity.entity_id, command, output_class)
         self._entity = entity

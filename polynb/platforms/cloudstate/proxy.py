@@ -13,27 +13,27 @@ import contextlib
 import logging
 import os
 import tempfile
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 
 import grpc
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_reflection.v1alpha._async import ReflectionServicer
-from grpc_reflection.v1alpha import reflection_pb2_grpc
 
 from ...ports import listening
 from ..base import StandIn
 from . import proxyhttp, wire
+from .protolib import standard_files
+from .protos.gen.cloudstate import entity_pb2, entity_pb2_grpc
 from .proxydrivers import CommandError, CrdtDriver, Driver, EventSourcedDriver
 from .proxystore import EventStore
-from .protolib import standard_files
 from .server import add_port
-from .protos.gen.cloudstate import entity_pb2, entity_pb2_grpc
 
 log = logging.getLogger("polynb.cloudstate.proxy")
 PROXY_INFO = entity_pb2.ProxyInfo(protocol_major_version=wire.PROTOCOL_MAJOR, protocol_minor_version=wire.PROTOCOL_MINOR,

@@ -8,11 +8,13 @@ command's own failure is a client failure and the stream keeps serving.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import platform
 import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
@@ -228,7 +230,7 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
                         await context.write(out)
                 elif which == "stream_cancelled":
                     cancelled = message.stream_cancelled.id
-                    outs = await self._run(registration, lambda: entity.cancel(cancelled),
+                    outs = await self._run(registration, functools.partial(entity.cancel, cancelled),
                                            {"entity_id": entity.entity_id, "cancelled": cancelled},
                                            {"entity_id": entity.entity_id, "step": "cancel"})
                     for out in outs:

@@ -7,7 +7,8 @@ JSON under ``json.cloudstate.io/<name>`` (the JSON text in field 1).
 from __future__ import annotations
 
 import json
-from typing import Any as AnyValue, Callable
+from collections.abc import Callable
+from typing import Any as AnyValue
 
 from google.protobuf import any_pb2, wrappers_pb2
 from google.protobuf.message import DecodeError, Message

@@ -1,7 +1,8 @@
 """The Python API of the ColonyOS platform (``polynb.colonies``): submit function specs and workflows."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ...calls import CallTimeout
 from . import submit as submitting

@@ -69,7 +69,7 @@ class Connection:
 class ExecutorLoop:
     """One registered executor: its key and its long-poll tasks (any registered function runs on any executor)."""
 
-    def __init__(self, binding: "ColoniesBinding", name: str, executortype: str, key: str,
+    def __init__(self, binding: ColoniesBinding, name: str, executortype: str, key: str,
                  per_kernel: bool = False) -> None:
         self.binding = binding
         self.name = name

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import tornado.httpserver
 import tornado.ioloop
@@ -22,8 +23,19 @@ from ..base import StandIn
 from . import crypto
 from .rules import Rules, render_process
 from .store import Store
-from .wire import (UNSIGNED, BadRequest, ColoniesError, Forbidden, NoProcessAvailable, NotFound, encode_error,
-                   encode_reply, open_payload, parse_envelope, signer_of)
+from .wire import (
+    UNSIGNED,
+    BadRequest,
+    ColoniesError,
+    Forbidden,
+    NoProcessAvailable,
+    NotFound,
+    encode_error,
+    encode_reply,
+    open_payload,
+    parse_envelope,
+    signer_of,
+)
 
 log = logging.getLogger("polynb.colonies.local")
 

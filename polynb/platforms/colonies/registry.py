@@ -6,7 +6,8 @@ and answers the message types that manage identities. :class:`.rules.Rules` adds
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import crypto
 from .store import Store

@@ -10,8 +10,19 @@ import uuid
 
 from . import crypto
 from .registry import Registry
-from .wire import (CANCELLED, EXEC_LIMIT, FAILED, RUNNING, SUCCESS, WAIT_LIMIT, WAITING, BadRequest, ColoniesError,
-                   Forbidden, go_time)
+from .wire import (
+    CANCELLED,
+    EXEC_LIMIT,
+    FAILED,
+    RUNNING,
+    SUCCESS,
+    WAIT_LIMIT,
+    WAITING,
+    BadRequest,
+    ColoniesError,
+    Forbidden,
+    go_time,
+)
 
 DAY_NS = 86_400 * 1_000_000_000
 _PROCESS_TIMES = ("submissiontime", "starttime", "endtime", "waitdeadline", "execdeadline")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from . import wire
@@ -43,7 +44,7 @@ class Submission:
         self.processes: dict[str, dict] = {p["processid"]: p for p in processes}
         self.logs: dict[str, list[dict]] = {pid: [] for pid in self.processes}
         self.poll_interval = poll_interval
-        self._listeners: list[Callable[["Submission"], None]] = []
+        self._listeners: list[Callable[[Submission], None]] = []
         self._follower: asyncio.Task | None = None
         self._settled: set[str] = set()
         self._refreshing: asyncio.Lock | None = None  # the follower and wait() must not fetch the same lines twice
@@ -74,7 +75,7 @@ class Submission:
         kind = f"workflow {self.graph['processgraphid'][:12]}" if self.graph else f"process {self.processid[:12]}"
         return f"<Colonies {kind} ({states})>"
 
-    def on_change(self, listener: Callable[["Submission"], None]) -> None:
+    def on_change(self, listener: Callable[[Submission], None]) -> None:
         self._listeners.append(listener)
         listener(self)
 

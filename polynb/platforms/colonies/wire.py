@@ -10,8 +10,9 @@ import binascii
 import json
 import math
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ...calls import PlatformAnswer
 from . import crypto

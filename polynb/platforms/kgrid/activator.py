@@ -14,9 +14,10 @@ import logging
 import mimetypes
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import httpx
 import tornado.httpserver

@@ -11,9 +11,10 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -37,7 +38,7 @@ class Ark:
     version: str
 
     @classmethod
-    def parse(cls, text: str) -> "Ark":
+    def parse(cls, text: str) -> Ark:
         parts = text.removeprefix("ark:/").strip("/").split("/")
         if len(parts) != 3 or not all(re.fullmatch(r"[A-Za-z0-9._-]+", part) for part in parts):
             raise KoError(f"{text!r} is not NAAN/NAME/VERSION (letters, digits, '.', '_' and '-' only)")

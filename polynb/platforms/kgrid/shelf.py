@@ -12,8 +12,9 @@ import shutil
 import sys
 import threading
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .wire import entry_module
 

@@ -7,8 +7,9 @@ polynb speak exactly the shapes the real runtime and activator speak.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 ENGINE = "python"
 RUNTIME_VERSION = "0.1.0"  # the kgrid-python-runtime version polynb is a drop-in for

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from ...config import Setting
 from ..base import Platform, UpOption
-from .connector import PLATFORM as NAME, VantiqBinding
+from .connector import PLATFORM as NAME
+from .connector import VantiqBinding
 from .local import LocalVantiq
 from .magics import VantiqMagics
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import websockets
 
@@ -30,9 +31,9 @@ class SourceConnection:
 
     def __init__(self, source: str, url: str, token: str | None, secret: str, *, send_pings: bool = False,
                  fail_on_connection_error: bool = False, connect_kwargs: Mapping[str, Any] | None = None,
-                 on_query: Callable[["SourceConnection", str | None, Any], None],
-                 on_bad_frame: Callable[["SourceConnection", str, str], None],
-                 on_state: Callable[["SourceConnection"], None]) -> None:
+                 on_query: Callable[[SourceConnection, str | None, Any], None],
+                 on_bad_frame: Callable[[SourceConnection, str, str], None],
+                 on_state: Callable[[SourceConnection], None]) -> None:
         self.source, self.url, self.token, self.secret = source, url, token, secret
         self.send_pings, self.fail_on_connection_error = send_pings, fail_on_connection_error
         self.connect_kwargs = dict(connect_kwargs or {})

@@ -12,8 +12,8 @@ import concurrent.futures
 import logging
 import os
 import ssl
-from types import CodeType
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from ...local import LocalStandIn, start_local

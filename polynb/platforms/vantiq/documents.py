@@ -6,7 +6,8 @@ only when the cache has no entry of that date, as the real connector does.
 from __future__ import annotations
 
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, urljoin
 
 import httpx

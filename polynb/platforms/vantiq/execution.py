@@ -15,9 +15,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import CodeType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ...runner import call_payload, format_traceback
 from . import wire

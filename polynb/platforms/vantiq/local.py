@@ -133,7 +133,7 @@ class VantiqServer:
         asyncio.get_running_loop().call_later(seconds, self._expire, address, seconds)
         return pending
 
-    def sockets_for(self, source: str, connector: str | None) -> list["ConnectorSocket"]:
+    def sockets_for(self, source: str, connector: str | None) -> list[ConnectorSocket]:
         """The named connector's sockets when it is connected (a notebook asking its own), else all of them."""
         sockets = list(self.connectors.get(source, ()))
         named = [socket for socket in sockets if connector is not None and socket.connector == connector]
@@ -212,8 +212,8 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
             self.validated = True
             self.send({"status": 200, "body": {"userInfo": {"username": "polynb"}}})
             return
-        self.send(({"status": 401, "body": vantiq_error(
-            "io.vantiq.authentication.failed", "Authentication failed")}))
+        self.send({"status": 401, "body": vantiq_error(
+            "io.vantiq.authentication.failed", "Authentication failed")})
         self.close(1008, "authentication failed")
 
     def _connect(self, frame: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class, cell_magic
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from polynb.magics import parse_options, register_cell

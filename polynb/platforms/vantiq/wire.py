@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 SOURCES = "sources"
@@ -42,7 +43,7 @@ def render(body: Mapping[str, Any]) -> str:
     """A Vantiq error as one readable line: the template with its parameters filled in."""
     text = str(body.get("messageTemplate", ""))
     for index, value in enumerate(body.get("parameters") or []):
-        text = text.replace("{%d}" % index, value if isinstance(value, str) else json.dumps(value, default=str))
+        text = text.replace(f"{{{index}}}", value if isinstance(value, str) else json.dumps(value, default=str))
     return f"{body.get('messageCode')}: {text}"
 
 
@@ -157,7 +158,7 @@ class SourceSettings:
     return_runtime_information: bool | None = None
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "SourceSettings":
+    def from_config(cls, config: Mapping[str, Any]) -> SourceSettings:
         general = ((config.get("pythonExecConfig") or {}).get("general") or {}) if isinstance(config, dict) else {}
         size = general.get("codeCacheSize", 128)
         runtime = general.get("returnRuntimeInformation") if "returnRuntimeInformation" in general else None

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, Callable, Coroutine
+from typing import Any
 
 import nats
+from loop_thread import LoopThread
 
 from polynb.config import CORE_SETTINGS, Settings
 from polynb.journal import Journal
@@ -14,7 +16,6 @@ from polynb.payload import Payload
 from polynb.platforms.aio import PLATFORM
 from polynb.platforms.aio.local import NatsServer
 from polynb.service import Service
-from loop_thread import LoopThread
 
 _workflows = itertools.count(1)
 

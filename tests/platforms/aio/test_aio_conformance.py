@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from aio_harness import Client, wait_for
 from loop_thread import LoopThread
+from peers import peer_python
 from test_aio_node import VECTOR_HANDLER
 from test_aio_wire import CHANNEL_OUTPUT, HANDLER_ERROR, INPUT, OUTPUT
 
-from peers import peer_python
 from polynb.platforms.aio import appconfig, managers, names, wire
 
 PEER = Path(__file__).resolve().parent / "kai_peer_node.py"
@@ -102,7 +102,7 @@ def feed(client: Client, node: appconfig.NodeSpec) -> list[tuple[str, bytes]]:
     inputs = [INPUT, gzip.compress(INPUT, compresslevel=9),
               wire.ok_message("req-0002", wire.pack("kaboom"), "trig").SerializeToString(), b"\xff\xff\xff\xff"]
     expected = [2, 4, 5, 6]
-    for data, count in zip(inputs, expected):
+    for data, count in zip(inputs, expected, strict=True):
         client.publish(f"{node.stream}.trig", data)
         wait_for(lambda: len(arrived) >= count, what=f"{count} outputs from {node.stream}")
     return arrived

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import yaml
 from aio_harness import Client, register, wait_for
+from processes import alive
 
 from polynb.config import CORE_SETTINGS, Settings
 from polynb.journal import Journal
 from polynb.platforms.aio import PLATFORM
 from polynb.service import Service
-from processes import alive
 
 KRT = """
 version: v1.2.0

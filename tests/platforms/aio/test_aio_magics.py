@@ -1,7 +1,6 @@
 """``%%aio_node`` and ``%aio_publish`` in a real IPython kernel that starts the local KAI setup by itself."""
 from __future__ import annotations
 
-
 import pytest
 from notebook_kernel import NotebookKernel
 

@@ -8,14 +8,13 @@ looks message types up in. Written against the library's public API; no code of 
 import sys
 from pathlib import Path
 
+import cloudstate.entity_key_pb2  # noqa: F401
 import google.api.annotations_pb2  # noqa: F401 - the cart's imports must be in the pool first
 import google.api.httpbody_pb2  # noqa: F401
-from google.protobuf import descriptor_pb2, descriptor_pool, empty_pb2, symbol_database
-
-import cloudstate.entity_key_pb2  # noqa: F401
 from cloudstate.cloudstate import CloudState
 from cloudstate.event_sourced_context import EventSourcedCommandContext
 from cloudstate.event_sourced_entity import EventSourcedEntity
+from google.protobuf import descriptor_pb2, descriptor_pool, empty_pb2, symbol_database
 
 pool = descriptor_pool.Default()
 symbols = symbol_database.Default()

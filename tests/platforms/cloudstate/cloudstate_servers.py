@@ -7,14 +7,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
-
-import grpc
 
 import cloudstate_cells
+import grpc
 from peers import peer_python
+
 from polynb.payload import Payload
 from polynb.platforms.cloudstate.protolib import LIBRARY, ProtoModule, file_name
 from polynb.service import Service

@@ -12,9 +12,15 @@ import threading
 import grpc
 from google.protobuf import any_pb2, wrappers_pb2
 
-from polynb.platforms.cloudstate.protos.gen.cloudstate import crdt_pb2, crdt_pb2_grpc, entity_pb2, \
-    entity_pb2_grpc, event_sourced_pb2, event_sourced_pb2_grpc
 from polynb.platforms.cloudstate.protolib import ProtoLibrary
+from polynb.platforms.cloudstate.protos.gen.cloudstate import (
+    crdt_pb2,
+    crdt_pb2_grpc,
+    entity_pb2,
+    entity_pb2_grpc,
+    event_sourced_pb2,
+    event_sourced_pb2_grpc,
+)
 
 PROTOS = pathlib.Path(__file__).resolve().parent / "protos"
 #: the driver's own compilation of the model protos, apart from the notebook's
@@ -60,7 +66,7 @@ class ModelStream:
         except grpc.RpcError as error:
             self._received.put(error)
 
-    def send(self, *messages) -> "ModelStream":
+    def send(self, *messages) -> ModelStream:
         for item in messages:
             self._requests.put(item)
         return self

@@ -14,9 +14,9 @@ import time
 import grpc
 import httpx
 import pytest
+from cloudstate_tck import ModelStream, discover, pack
 from google.protobuf import descriptor_pb2, empty_pb2
 
-from cloudstate_tck import ModelStream, discover, pack
 from polynb.platforms.cloudstate.protolib import LIBRARY
 from polynb.platforms.cloudstate.protos.gen.cloudstate import entity_pb2, event_sourced_pb2
 

@@ -1,12 +1,12 @@
 """Discovery with a real proxy configured: it discovers once, so a later change is announced, not lost silently."""
 from __future__ import annotations
 
-import grpc
-
 import cloudstate_cells
+import grpc
 from cloudstate_servers import register, start_service
-from polynb.platforms.cloudstate.proxy import PROXY_INFO
+
 from polynb.platforms.cloudstate.protos.gen.cloudstate import entity_pb2_grpc
+from polynb.platforms.cloudstate.proxy import PROXY_INFO
 
 
 def test_an_entity_changed_after_the_proxy_discovered_says_to_restart_the_proxy(tmp_path, cart_namespace, capfd):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from cloudstate_tck import S1, E, ModelStream, es_cmd, es_fail, es_init, es_reply, pack
 from google.protobuf import any_pb2
 
-from cloudstate_tck import ModelStream, S1, es_cmd, es_fail, es_init, es_reply, pack, E
 from polynb.platforms.cloudstate.protolib import LIBRARY
 from polynb.platforms.cloudstate.protos.gen.cloudstate import entity_pb2, event_sourced_pb2
 

@@ -1,12 +1,12 @@
 """The CloudState magics in an IPython shell, with the local proxy the binding starts: what a user types."""
 from __future__ import annotations
 
+import cloudstate_cells
 import grpc
 import pytest
 from IPython.core.error import UsageError
 from notebook_shell import polynb_shell, run
 
-import cloudstate_cells
 import polynb
 from polynb.calls import CallTimeout
 

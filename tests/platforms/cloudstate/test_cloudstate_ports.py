@@ -4,8 +4,8 @@ from __future__ import annotations
 import socket
 
 import pytest
-
 from cloudstate_servers import environment
+
 from polynb import generic_env
 from polynb.config import Section
 from polynb.platforms import cloudstate, kgrid

@@ -2,11 +2,11 @@
 and kernel restarts and no persisted event is lost."""
 from __future__ import annotations
 
+import cloudstate_cells
 import grpc
 import pytest
-
-import cloudstate_cells
 from cloudstate_servers import add_proto, register, start_service
+
 from polynb.platforms.cloudstate.protolib import LIBRARY
 
 

@@ -5,12 +5,56 @@ import itertools
 
 import grpc
 import pytest
-
-from cloudstate_tck import (C1, C2, DELETE_IN, ModelStream, c2_effect, cancel_in, cancelled, crdt_cmd, crdt_fail,
-                           crdt_init, crdt_reply, d_fl, d_gc, d_gs, d_lww, d_om, d_or, d_pn, d_vo, delete, delta_in,
-                           discover, effect, enable, fail, forward, gs_add, inc, lww_set, m, om_add, om_clear,
-                           om_remove, om_update, or_add, or_clear, or_remove, pn, st_fl, st_gc, st_gs, st_lww, st_om,
-                           st_or, st_pn, st_vo, streamed, vote)
+from cloudstate_tck import (
+    C1,
+    C2,
+    DELETE_IN,
+    ModelStream,
+    c2_effect,
+    cancel_in,
+    cancelled,
+    crdt_cmd,
+    crdt_fail,
+    crdt_init,
+    crdt_reply,
+    d_fl,
+    d_gc,
+    d_gs,
+    d_lww,
+    d_om,
+    d_or,
+    d_pn,
+    d_vo,
+    delete,
+    delta_in,
+    discover,
+    effect,
+    enable,
+    fail,
+    forward,
+    gs_add,
+    inc,
+    lww_set,
+    m,
+    om_add,
+    om_clear,
+    om_remove,
+    om_update,
+    or_add,
+    or_clear,
+    or_remove,
+    pn,
+    st_fl,
+    st_gc,
+    st_gs,
+    st_lww,
+    st_om,
+    st_or,
+    st_pn,
+    st_vo,
+    streamed,
+    vote,
+)
 
 counter = itertools.count(1)
 
@@ -29,15 +73,15 @@ class Conversation:
         self.id = entity_id
         self.next_id = 1
 
-    def init(self, delta=None) -> "Conversation":
+    def init(self, delta=None) -> Conversation:
         self.stream.send(crdt_init(self.id, delta))
         return self
 
-    def delta(self, *deltas) -> "Conversation":
+    def delta(self, *deltas) -> Conversation:
         self.stream.send(*[delta_in(d) for d in deltas])
         return self
 
-    def cmd(self, actions, state=None, *, also=(), **reply) -> "Conversation":
+    def cmd(self, actions, state=None, *, also=(), **reply) -> Conversation:
         number = self.next_id
         self.next_id += 1
         self.stream.send(crdt_cmd(self.id, number, actions))

@@ -5,9 +5,23 @@ import itertools
 
 import grpc
 import pytest
-
-from cloudstate_tck import (E, F, Ef, Fw, ModelStream, S1, S2, discover, es_cmd, es_fail, es_fwd, es_init, es_reply,
-                            ev, se)
+from cloudstate_tck import (
+    S1,
+    S2,
+    E,
+    Ef,
+    F,
+    Fw,
+    ModelStream,
+    discover,
+    es_cmd,
+    es_fail,
+    es_fwd,
+    es_init,
+    es_reply,
+    ev,
+    se,
+)
 
 ids = (f"entity-{n}" for n in itertools.count(1))
 

@@ -9,10 +9,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, Awaitable, TypeVar
+from typing import Any, TypeVar
 
 from peers import peer_python
+
 from polynb.config import CORE_SETTINGS, Settings
 from polynb.journal import Journal
 from polynb.payload import Payload

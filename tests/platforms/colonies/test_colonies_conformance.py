@@ -5,11 +5,12 @@ import json
 import os
 import subprocess
 
-import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 import colonies_peer_scripts as scripts
+import pytest
 from colonies_harness import pycolonies_python, register, run_pycolonies, service_for, start_pycolonies
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from polynb.platforms.colonies import crypto, wire
 from polynb.platforms.colonies.submit import SubmissionFailed, submit_function
 
@@ -133,4 +134,4 @@ def test_signatures_and_ids_are_byte_identical_to_pycolonies_and_recover_both_wa
     ours = [[crypto.identity(key), crypto.sign(message, key)] for key, message in keyed]
     assert ours == theirs
     assert all(crypto.recover(message, signature) == identity
-               for (_, message), (identity, signature) in zip(keyed, theirs))
+               for (_, message), (identity, signature) in zip(keyed, theirs, strict=True))

@@ -5,10 +5,10 @@ import threading
 import time
 
 import pytest
-
 from colonies_harness import enroll, register, run, service_for
-from polynb.platforms.colonies import crypto, keys, wire
+
 from polynb.payload import Payload
+from polynb.platforms.colonies import crypto, keys, wire
 from polynb.platforms.colonies.submit import SubmissionFailed, explain_stuck, submit_function, submit_workflow
 
 

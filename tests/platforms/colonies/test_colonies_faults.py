@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
 import colonies_peer_scripts as scripts
+import pytest
 from colonies_harness import LocalServer, enroll, pycolonies_python, register, run, service_for, start_pycolonies
+
 from polynb.platforms.colonies import crypto, wire
 from polynb.platforms.colonies.submit import SubmissionFailed, submit_function, submit_workflow
 

@@ -8,8 +8,8 @@ import json
 import httpx
 import pytest
 import tornado.websocket
-
 from colonies_harness import enroll, run
+
 from polynb.platforms.colonies import crypto, wire
 
 SPEC = dict(colonyname="dev", executortype="test")

@@ -9,6 +9,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import kgrid_peers  # noqa: E402
+
 from polynb.journal import Journal  # noqa: E402
 from polynb.service import Service  # noqa: E402
 

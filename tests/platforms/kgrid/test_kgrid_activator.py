@@ -14,9 +14,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import kgrid_peers
 import pytest
 
-import kgrid_peers
 from polynb.platforms.kgrid import ko as kos
 
 

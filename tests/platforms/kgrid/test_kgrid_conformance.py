@@ -20,9 +20,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import httpx
+import kgrid_peers
 import pytest
 
-import kgrid_peers
 from polynb.journal import Journal
 from polynb.platforms.kgrid import ko as kos
 from polynb.service import Service
@@ -197,7 +197,7 @@ def test_each_cache_strategy_reactivates_like_the_real_runtime(tmp_path, strateg
     steps = [("one", "c1"), ("two", "c1"), ("three", "c2")]
     seen = {}
     with both_sides(tmp_path, kos_dir=None, strategy=strategy) as pair:
-        for label, side in zip(("real", "polynb"), pair):
+        for label, side in zip(("real", "polynb"), pair, strict=True):
             answers = []
             for code, checksum in steps:
                 published = httpx.post(f"{side.activator}/kos", files={"ko": ("ko.zip", _ko(code, checksum))})
@@ -217,7 +217,7 @@ def test_a_second_activation_of_a_key_being_activated_gets_503_like_the_real_run
                         [kos.CellEndpoint("run", "run", "def run(x):\n    return x\n", ("pip",))])
     answers = {}
     with both_sides(tmp_path, kos_dir=None) as pair:
-        for label, side in zip(("real", "polynb"), pair):
+        for label, side in zip(("real", "polynb"), pair, strict=True):
             httpx.post(f"{side.activator}/kos", files={"ko": ("ko.zip", kos.to_zip(ko))}).raise_for_status()
             node = {**ko.endpoints()["run"], "baseUrl": f"{side.activator}/proxy/artifacts/{ko.location}/",
                     "uri": "busy/ko/1.0/run"}

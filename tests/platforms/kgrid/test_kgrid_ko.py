@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 import zipfile
 
+import kgrid_peers
 import pytest
 import yaml
 
-import kgrid_peers
 from polynb.platforms.kgrid import ko as kos
 
 CELL = "def welcome(x):\n    return 'hi ' + x['name']\n"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import httpx
+import kgrid_peers
 import pytest
 from notebook_kernel import NotebookKernel
 
-import kgrid_peers
 from polynb.platforms.kgrid import ko as kos
 
 

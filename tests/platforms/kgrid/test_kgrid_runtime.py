@@ -7,9 +7,9 @@ import socket
 import threading
 
 import httpx
+import kgrid_peers
 import pytest
 
-import kgrid_peers
 from polynb.journal import FAILED, SUCCEEDED
 from polynb.payload import Payload
 from polynb.ports import PortInUse

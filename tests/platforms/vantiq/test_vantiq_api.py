@@ -7,11 +7,11 @@ import socket
 import threading
 
 import pytest
+from vantiq_harness import Rest, ScriptedConnector, local_server, wait_until
 
 import polynb
 from polynb.journal import SUCCEEDED
 from polynb.platforms.vantiq import api
-from vantiq_harness import Rest, ScriptedConnector, local_server, wait_until
 
 STREAMER = (
     "import asyncio\n"

@@ -13,7 +13,6 @@ import re
 import threading
 
 import pytest
-
 from vantiq_harness import Rest, local_server, peer_connector, polynb_connector
 
 LOOPER = (

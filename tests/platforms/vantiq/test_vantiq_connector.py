@@ -6,10 +6,10 @@ import socket
 import threading
 
 import pytest
+from vantiq_harness import Rest, local_server, polynb_connector, wait_until
 
 from polynb.journal import FAILED, RUNNING, SUCCEEDED
 from polynb.payload import Payload
-from vantiq_harness import Rest, local_server, polynb_connector, wait_until
 
 
 @pytest.fixture(scope="module")

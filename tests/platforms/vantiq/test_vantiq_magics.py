@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 from IPython.core.error import UsageError
 from notebook_shell import polynb_shell, run
+from vantiq_harness import local_server
 
 import polynb
 from polynb.calls import CallTimeout
 from polynb.journal import SUCCEEDED
 from polynb.platforms.vantiq import api
-from vantiq_harness import local_server
 
 
 @pytest.fixture(scope="module")

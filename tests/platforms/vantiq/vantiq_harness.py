@@ -9,14 +9,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
+from peers import peer_python
 from websockets.sync.client import connect
 
-from peers import peer_python
 from polynb.config import CORE_SETTINGS, Settings
 from polynb.journal import Journal
 from polynb.platforms.vantiq import PLATFORM
