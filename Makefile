@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.polynb-installed
 LAB_BUILT := polynb/labextension/package.json
-LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json
+LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/src/*.tsx labextension/style/*) labextension/package.json
 export NODE_EXTRA_CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 

@@ -11,6 +11,8 @@ export interface IExecutionSummary {
   status: string;
   error: string | null;
   received_at: number;
+  started_at: number | null;
+  finished_at: number | null;
   duration: number | null;
 }
 
@@ -24,8 +26,6 @@ export interface IExecution extends IExecutionSummary {
   stderr: string;
   logs: { level: string; logger: string; message: string }[];
   meta: Record<string, unknown>;
-  started_at: number | null;
-  finished_at: number | null;
 }
 
 export interface IPlatform {
@@ -70,8 +70,9 @@ async function request<T>(path: string, query: Record<string, string> = {}): Pro
   return (await response.json()) as T;
 }
 
-export async function fetchJournals(filters: IFilters): Promise<IJournal[]> {
-  const body = await request<{ journals: IJournal[] }>('journals', { ...filters, limit: '50' });
+/** Every running notebook's journal: the newest `limit` executions that pass the filters. */
+export async function fetchJournals(filters: IFilters, limit: number): Promise<IJournal[]> {
+  const body = await request<{ journals: IJournal[] }>('journals', { ...filters, limit: String(limit) });
   return body.journals;
 }
 

@@ -9,7 +9,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   requires: [ILabShell],
   activate: (app: JupyterFrontEnd, shell: ILabShell) => {
-    shell.add(new PolynbPanel(app), 'left', { rank: 900 });
+    shell.add(new PolynbPanel(app, shell), 'left', { rank: 900 });
   }
 };
 

@@ -1,0 +1,96 @@
+import { Button, copyIcon, LabIcon, launchIcon, refreshIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { IExecution } from './api';
+import { clock, duration } from './format';
+import { IReplayResult } from './replay';
+import { Badge } from './status';
+
+/** What the detail pane can do with its record; each answers in the pane itself. */
+export interface IDetailActions {
+  replay: () => void;
+  copyId: () => void;
+  /** Undefined when the payload's cell is unknown (registered outside JupyterLab). */
+  jump?: () => void;
+}
+
+export interface IDetailState {
+  record?: IExecution;
+  error?: string;
+  replaying: boolean;
+  replayed?: IReplayResult;
+  copied: boolean;
+}
+
+function pretty(value: unknown): string {
+  return JSON.stringify(value, null, 2) ?? 'null';
+}
+
+function Block(props: { title: string; body: string }): JSX.Element {
+  return (
+    <div className={`polynb-detail-block polynb-detail-${props.title.toLowerCase()}`}>
+      <h4>{props.title}</h4>
+      <pre>{props.body}</pre>
+    </div>
+  );
+}
+
+function Action(props: { icon: LabIcon; label: string; title: string; onClick?: () => void; name: string }): JSX.Element {
+  return (
+    <Button minimal small className={`polynb-action-${props.name}`} title={props.title}
+      disabled={!props.onClick} onClick={props.onClick}>
+      <props.icon.react tag="span" className="polynb-button-icon" />
+      <span>{props.label}</span>
+    </Button>
+  );
+}
+
+/** One execution in full, under its row: times, actions (replay, copy id, go to cell), then every part it has. */
+export function Detail(props: { id: string; state: IDetailState; actions: IDetailActions }): JSX.Element {
+  const { record, error, replaying, replayed, copied } = props.state;
+  const body = record ? (
+    <>
+      <div className="polynb-detail-times">
+        received {clock(record.received_at)} · started {clock(record.started_at)} · finished{' '}
+        {clock(record.finished_at)} · {duration(record.duration)}
+      </div>
+      <div className="polynb-detail-id">id <code>{record.id}</code></div>
+      {[
+        ['Input', pretty(record.input)],
+        ['Output', pretty(record.output)],
+        ['Stdout', record.stdout],
+        ['Stderr', record.stderr],
+        ['Logs', record.logs.map(l => `[${l.level}] ${l.logger}: ${l.message}`).join('\n')],
+        ['Error', record.error ?? ''],
+        ['Traceback', record.traceback ?? '']
+      ]
+        .filter(([title, text]) => text || title === 'Input' || title === 'Output')
+        .map(([title, text]) => <Block key={title} title={title} body={text} />)}
+    </>
+  ) : (
+    <div className={error ? 'polynb-panel-error' : 'polynb-muted'}>{error ?? 'Loading…'}</div>
+  );
+  return (
+    <div className="polynb-panel-detail" data-execution-id={props.id}>
+      <div className="polynb-detail-actions">
+        <Action name="replay" icon={refreshIcon} label={replaying ? 'Replaying…' : 'Replay'}
+          title="Run this input again against the payload as the notebook defines it now (in its kernel)"
+          onClick={replaying ? undefined : props.actions.replay} />
+        <Action name="copy" icon={copyIcon} label={copied ? 'Copied' : 'Copy id'}
+          title="Copy this execution's id" onClick={props.actions.copyId} />
+        <Action name="jump" icon={launchIcon} label="Go to cell" title="Open the cell that defines the payload"
+          onClick={props.actions.jump} />
+      </div>
+      {replayed && (
+        <div className="polynb-detail-replay" data-ok={String(replayed.ok)}>
+          <h4>
+            Replay <Badge word={replayed.ok ? 'succeeded' : 'failed'} />
+          </h4>
+          <pre>{replayed.text}</pre>
+        </div>
+      )}
+      {record && error && <div className="polynb-panel-error">{error}</div>}
+      {body}
+    </div>
+  );
+}

@@ -1,0 +1,285 @@
+"""The polynb side panel in JupyterLab, in Debian's Chromium driven by Playwright, in light and dark themes.
+
+One JupyterLab serves the module: a sample notebook registers a fake-platform payload with a long name
+and answers 60 executions (one fails). Each test opens its own page. Screenshots of every state land
+in screenshots/ (git-ignored); the light-theme panel is copied over docs/images/lab-panel.png.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import httpx
+import nbformat
+import pytest
+from jupyter_server_helpers import JupyterServer
+from test_browser import CHROMIUM, FLAGS, KERNEL_READY
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "screenshots"
+PAYLOAD = "score_every_answer_of_the_onboarding_survey"
+SAMPLE, SECOND = "work/sample.ipynb", "work/second.ipynb"
+PRODUCED = 60  # executions the sample notebook answers: inputs 1 to 59, then 0 (fails)
+POLL_SECONDS = 2  # the panel's poll interval
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+
+SAMPLE_CELLS = [
+    "%load_ext polynb\nimport httpx\nimport polynb",
+    f"%%fake_exec {PAYLOAD}\ndef {PAYLOAD}(answers):\n    print('scoring', answers)\n    return 100 // answers",
+    f"address = polynb.get_service().address('fake', '{PAYLOAD}')\n"
+    f"codes = [httpx.post(address, json=n).status_code for n in [*range(1, {PRODUCED}), 0]]\ncodes.count(500)",
+]
+
+# Elements of the panel whose content is wider than their box: text cut at the panel's width. A select
+# reports no overflow, so its chosen option's text is measured against the room its padding leaves.
+CLIPPED = """() => {
+  const describe = (e, wide, room) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} ${wide}>${room}`;
+  const overflowing = [...document.querySelectorAll('#polynb-panel, #polynb-panel *')]
+    .filter(e => e.scrollWidth > e.clientWidth)
+    .map(e => `${describe(e, e.scrollWidth, e.clientWidth)}: ${e.textContent.slice(0, 60)}`);
+  const ruler = document.createElement('canvas').getContext('2d');
+  const cut = [...document.querySelectorAll('#polynb-panel select')].flatMap(select => {
+    const style = getComputedStyle(select);
+    ruler.font = `${style.fontSize} ${style.fontFamily}`;
+    const text = select.selectedOptions[0].textContent;
+    const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const wide = Math.ceil(ruler.measureText(text).width);
+    return wide > room ? [`${describe(select, wide, room)}: ${text}`] : [];
+  });
+  return [...overflowing, ...cut];
+}"""
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+
+
+def journals(server: JupyterServer, **params) -> list[dict]:
+    reply = server.get("/polynb/api/journals", params={"limit": 500, **params})
+    assert reply.status_code == 200, reply.text
+    return reply.json()["journals"]
+
+
+def executions(server: JupyterServer, notebook: str = SAMPLE) -> list[dict]:
+    return next(j for j in journals(server) if j["notebook"] == notebook)["executions"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, browser):
+    """JupyterLab with the sample notebook run in its kernel (60 executions) and a second notebook's session."""
+    tmp = tmp_path_factory.mktemp("panel")
+    root = tmp / "root"
+    write_notebook(root / SAMPLE, SAMPLE_CELLS)
+    write_notebook(root / SECOND, ["%load_ext polynb"])
+    settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JUPYTERLAB_SETTINGS_DIR", str(tmp / "settings"))
+        env.delenv("POLYNB_JOURNAL_DIR", raising=False)
+        server = JupyterServer(root, app="jupyterlab",
+                               extra=["--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly"])
+    try:
+        server.post("/api/sessions", {"path": SECOND, "name": "second.ipynb", "type": "notebook",
+                                      "kernel": {"name": "python3"}})
+        page = browser.new_page()
+        try:
+            page.goto(f"{server.url}/lab/tree/{SAMPLE}?token={server.token}")
+            page.wait_for_function("window.jupyterapp && window.jupyterapp.started", timeout=90_000)
+            page.wait_for_function(KERNEL_READY, timeout=90_000)
+            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+            page.wait_for_function("window.jupyterapp.shell.currentWidget.content.widgets"
+                                   ".every(cell => cell.model.executionCount !== null)", timeout=120_000)
+            assert len(executions(server)) == PRODUCED
+            page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save'); }")  # outputs for the screenshots
+            page.wait_for_function("!window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
+        finally:
+            page.close()
+        yield server
+    finally:
+        server.stop()
+
+
+def open_panel(browser, lab: JupyterServer, theme: str = "light", notebook: str = SAMPLE):
+    """A page of JupyterLab on `notebook` in `theme`, with the polynb panel open and listing executions."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}")
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.started", timeout=90_000)
+    page.wait_for_function(KERNEL_READY, timeout=90_000)
+    page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{THEMES[theme]}'}})")
+    page.wait_for_function(f"document.body.dataset.jpThemeName === '{THEMES[theme]}'", timeout=30_000)
+    page.click('li[data-id="polynb-panel"]')
+    page.wait_for_selector(".polynb-panel-execution", timeout=30_000)
+    return page
+
+
+@pytest.fixture
+def page(browser, lab):
+    opened = open_panel(browser, lab)
+    yield opened
+    opened.context.close()
+
+
+def wait_for_polls(page, count: int = 2) -> None:
+    """Let `count` polls of the panel complete (each one a fresh answer from the server)."""
+    for _ in range(count):
+        with page.expect_response(lambda r: "/polynb/api/journals" in r.url, timeout=30_000):
+            pass
+
+
+def row(page, record_id: str):
+    return page.locator(f'.polynb-panel-execution[data-execution-id="{record_id}"]')
+
+
+def test_the_tab_shows_polynbs_icon_and_keeps_polynb_in_its_data_id(page):
+    tab = page.locator('.jp-SideBar li[data-id*="polynb"]')
+    assert tab.count() == 1
+    assert tab.locator("svg").count() == 1
+    assert "polynb" in tab.get_attribute("title")
+    tab.screenshot(path=str(SHOTS / "panel-tab.png"))
+
+
+def test_every_execution_row_carries_its_record_id_and_a_24_hour_time(page, lab):
+    listed = executions(lab)[:50]
+    page.wait_for_function(f"document.querySelectorAll('.polynb-panel-execution').length >= {len(listed)}")
+    rows = page.locator(".polynb-panel-execution").evaluate_all(
+        "rows => rows.map(r => [r.dataset.executionId, r.querySelector('.polynb-panel-time').textContent])")
+    expected = {r["id"]: time.strftime("%H:%M:%S", time.localtime(r["received_at"])) for r in listed}
+    assert {record_id: clock for record_id, clock in rows if record_id in expected} == expected
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_no_text_in_the_panel_is_clipped_at_the_default_width(browser, lab, theme):
+    page = open_panel(browser, lab, theme)
+    try:
+        failed = next(r for r in executions(lab) if r["status"] == "failed")
+        row(page, failed["id"]).locator(".polynb-row-button").click()
+        page.wait_for_selector(f'.polynb-panel-detail[data-execution-id="{failed["id"]}"] .polynb-detail-traceback')
+        assert page.evaluate(CLIPPED) == []
+        assert page.locator(".polynb-panel-execution").first.bounding_box()["height"] > 30  # rows take two lines
+        page.locator("#polynb-panel").screenshot(path=str(SHOTS / f"panel-{theme}.png"))
+        page.screenshot(path=str(SHOTS / f"panel-beside-notebook-{theme}.png"))
+        if theme == "light":
+            shutil.copy(SHOTS / "panel-beside-notebook-light.png", ROOT / "docs" / "images" / "lab-panel.png")
+    finally:
+        page.context.close()
+
+
+def test_a_filter_keeps_focus_and_the_list_its_scroll_across_polls(page):
+    page.focus(".polynb-panel-filter-status select")
+    panel = page.locator("#polynb-panel")
+    panel.evaluate("p => { p.scrollTop = 300; }")
+    scrolled = panel.evaluate("p => p.scrollTop")
+    assert scrolled > 0
+    wait_for_polls(page)
+    assert page.evaluate("document.activeElement.closest('.polynb-panel-filter-status') !== null")
+    assert panel.evaluate("p => p.scrollTop") == scrolled
+
+    page.select_option(".polynb-panel-filter-status select", "failed")
+    page.wait_for_function("[...document.querySelectorAll('.polynb-panel-execution')].every(r => r.dataset.status === 'failed')")
+    wait_for_polls(page)
+    assert page.evaluate("document.activeElement.closest('.polynb-panel-filter-status') !== null")
+    page.locator("#polynb-panel").screenshot(path=str(SHOTS / "panel-filtered.png"))
+
+
+def test_the_panel_stops_polling_while_collapsed_and_resumes_when_shown(page):
+    polls: list[str] = []
+    page.on("request", lambda request: polls.append(request.url) if "/polynb/api/journals" in request.url else None)
+    page.click('li[data-id="polynb-panel"]')  # collapse the left area
+    page.wait_for_selector("#polynb-panel", state="hidden")
+    polls.clear()
+    page.wait_for_timeout(POLL_SECONDS * 3 * 1000)
+    assert polls == []
+    with page.expect_request(lambda r: "/polynb/api/journals" in r.url, timeout=10_000):
+        page.click('li[data-id="polynb-panel"]')
+
+
+def test_the_open_notebook_comes_first(page):
+    first = "document.querySelector('.polynb-panel-notebook').dataset.notebook"
+    assert page.evaluate(first) == SAMPLE
+    page.evaluate(f"() => {{ window.jupyterapp.commands.execute('docmanager:open', {{path: '{SECOND}'}}); }}")
+    page.wait_for_function(f"{first} === '{SECOND}'", timeout=30_000)
+    notebooks = page.locator(".polynb-panel-notebook").evaluate_all("parts => parts.map(p => p.dataset.notebook)")
+    assert notebooks == [SECOND, SAMPLE]  # one section per notebook, even with two sessions on SECOND
+    assert page.locator(f'.polynb-panel-notebook[data-notebook="{SAMPLE}"] .polynb-panel-execution').count() == 0
+    page.locator("#polynb-panel").screenshot(path=str(SHOTS / "panel-two-notebooks.png"))
+
+
+def test_a_collapsed_section_stays_collapsed_across_polls(page):
+    header = page.locator(f'.polynb-section[data-section="executions:{SAMPLE}"] > .polynb-section-header')
+    header.click()
+    assert header.get_attribute("aria-expanded") == "false"
+    wait_for_polls(page)
+    assert page.locator(".polynb-panel-execution").count() == 0
+    assert page.locator(".polynb-panel-platform").count() == 1  # the other sections stay open
+    page.locator("#polynb-panel").screenshot(path=str(SHOTS / "panel-collapsed-section.png"))
+    header.click()
+    assert page.locator(".polynb-panel-execution").count() > 0
+
+
+def test_older_executions_page_in(page, lab):
+    total = len(executions(lab))
+    assert total > 50
+    page.wait_for_function("document.querySelectorAll('.polynb-panel-execution').length === 50")
+    page.click(".polynb-panel-more")
+    page.wait_for_function(f"document.querySelectorAll('.polynb-panel-execution').length >= {total}", timeout=30_000)
+    assert page.locator(".polynb-panel-more").count() == 0
+
+
+def test_each_platform_shows_its_last_minute_as_a_sparkline(page, lab):
+    address = next(j for j in journals(lab) if j["notebook"] == SAMPLE)["payloads"][0]["address"]
+    assert [httpx.post(address, json=n).status_code for n in (1, 2, 0)] == [200, 200, 500]
+    spark = page.locator('.polynb-panel-platform[data-platform="fake"] .polynb-sparkline')
+    page.wait_for_function("""() => { const s = document.querySelector('.polynb-sparkline[data-platform="fake"]');
+                                      return s && +s.dataset.count >= 3 && +s.dataset.failed >= 1; }""", timeout=30_000)
+    assert spark.locator(".polynb-spark-failed").count() >= 1
+    assert "in the last minute" in spark.get_attribute("title")
+    assert spark.inner_text().endswith("/min")
+
+
+def test_the_detail_copies_the_id_jumps_to_the_cell_and_replays(page, lab):
+    record = next(r for r in executions(lab) if r["status"] == "succeeded")
+    row(page, record["id"]).locator(".polynb-row-button").click()
+    detail = page.locator(f'.polynb-panel-detail[data-execution-id="{record["id"]}"]')
+    detail.locator(".polynb-detail-output").wait_for()
+    assert detail.locator(".polynb-detail-times").inner_text().count(":") == 6  # three HH:MM:SS times
+    page.locator("#polynb-panel").screenshot(path=str(SHOTS / "panel-detail.png"))
+
+    detail.locator(".polynb-action-copy").click()
+    page.wait_for_function("document.querySelector('.polynb-action-copy').textContent.includes('Copied')")
+    assert page.evaluate("navigator.clipboard.readText()") == record["id"]
+
+    detail.locator(".polynb-action-jump").click()
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource()"
+        f".startsWith('%%fake_exec {PAYLOAD}')", timeout=30_000)
+
+    before = len(executions(lab))
+    detail.locator(".polynb-action-replay").click()
+    replayed = detail.locator(".polynb-detail-replay")
+    replayed.wait_for(timeout=90_000)
+    assert replayed.get_attribute("data-ok") == "true", replayed.inner_text()
+    expected = 100 // lab.get(f"/polynb/api/executions/{record['id']}").json()["input"]
+    assert replayed.locator("pre").inner_text().splitlines()[-1] == str(expected)
+    assert len(executions(lab)) == before + 1
+    page.wait_for_function("document.querySelectorAll('.polynb-panel-execution').length >= 50", timeout=30_000)
+    page.locator("#polynb-panel").screenshot(path=str(SHOTS / "panel-replayed.png"))
