@@ -38,7 +38,9 @@ demo: setup
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# Lint first (seconds), then every test: unit, platforms against the real peers, journeys, the browser.
 test: setup chromium
+	$(BIN)/ruff check polynb tests benchmarks
 	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -q
 
 clean:
