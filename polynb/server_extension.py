@@ -7,6 +7,7 @@ authenticated like the rest of jupyter-server.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from . import jsonvalue
 from .journal import FILENAME, Journal, Record
 
 DEFAULT_LIMIT = 50
+MAX_LIMIT = 5000
 SUMMARY_FIELDS = ("id", "seq", "platform", "payload", "version", "status", "error", "received_at",
                   "started_at", "finished_at")
 
@@ -61,28 +63,54 @@ class _Base(APIHandler):
 
 
 class JournalsHandler(_Base):
-    """GET /polynb/api/journals: every running notebook with its platforms, payloads and latest executions."""
+    """GET /polynb/api/journals: every running notebook with its platforms, payloads and latest executions.
+
+    A journal that cannot be read (corrupt, or a kernel is still creating it) is reported in its own entry's
+    ``error``; the other notebooks are served all the same.
+    """
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        limit = int(self.get_argument("limit", str(DEFAULT_LIMIT)))
+        limit = self.limit()
         filters = {key: self.get_argument(key, None) or None for key in ("platform", "payload", "status")}
         journals = []
         for session in await self.index.sessions():
-            entry = {"notebook": session["notebook"], "kernel": session["kernel"],
+            entry = {"notebook": session["notebook"], "kernel": session["kernel"], "error": None,
                      "journal": str(session["directory"]), "platforms": [], "payloads": [], "executions": []}
             if session["exists"]:
-                journal = Journal(session["directory"], readonly=True)
                 try:
-                    mine = session["absolute"]
-                    entry["platforms"] = [vars(row) for row in journal.platforms()]
-                    entry["payloads"] = [{**vars(row), "executions": sum(journal.counts(row.platform, row.name).values())}
-                                         for row in journal.payloads(notebook=mine)]
-                    entry["executions"] = [summary(r) for r in journal.records(limit=limit, notebook=mine, **filters)]
-                finally:
-                    journal.close_db()
+                    entry.update(_read_entry(session, limit, filters))
+                except sqlite3.DatabaseError as exc:
+                    if not _still_being_created(exc):
+                        entry["error"] = f"cannot read the journal {session['directory'] / FILENAME}: {exc}"
             journals.append(entry)
         self.reply({"journals": journals})
+
+    def limit(self) -> int:
+        """``?limit=N``: a whole number from 1 to MAX_LIMIT, else 400."""
+        text = self.get_argument("limit", str(DEFAULT_LIMIT))
+        if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+            raise tornado.web.HTTPError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}, not {text!r}")
+        return int(text)
+
+
+def _read_entry(session: dict[str, Any], limit: int, filters: dict[str, str | None]) -> dict[str, Any]:
+    journal = Journal(session["directory"], readonly=True)
+    try:
+        mine = session["absolute"]
+        return {
+            "platforms": [vars(row) for row in journal.platforms()],
+            "payloads": [{**vars(row), "executions": sum(journal.counts(row.platform, row.name).values())}
+                         for row in journal.payloads(notebook=mine)],
+            "executions": [summary(r) for r in journal.records(limit=limit, notebook=mine, **filters)],
+        }
+    finally:
+        journal.close_db()
+
+
+def _still_being_created(error: sqlite3.DatabaseError) -> bool:
+    """A kernel has made the file but not yet its tables: an empty journal, not an error."""
+    return isinstance(error, sqlite3.OperationalError) and "no such table" in str(error)
 
 
 class ExecutionHandler(_Base):
@@ -95,11 +123,14 @@ class ExecutionHandler(_Base):
             if not session["exists"] or session["directory"] in seen:
                 continue
             seen.add(session["directory"])
-            journal = Journal(session["directory"], readonly=True)
             try:
-                record = journal.get(record_id)
-            finally:
-                journal.close_db()
+                journal = Journal(session["directory"], readonly=True)
+                try:
+                    record = journal.get(record_id)
+                finally:
+                    journal.close_db()
+            except sqlite3.DatabaseError:  # an unreadable journal holds nothing we can show; the others may
+                continue
             if record is not None:
                 self.reply({**record.as_dict(), "duration": record.duration, "notebook": session["notebook"]})
                 return

@@ -184,14 +184,18 @@ def test_no_text_in_the_panel_is_clipped_at_the_default_width(browser, lab, them
         page.context.close()
 
 
+FOCUSED = "(() => { const e = document.activeElement; return `${e.tagName}.${[...e.classList].join('.')}`; })()"
+
+
 def test_a_filter_keeps_focus_and_the_list_its_scroll_across_polls(page):
+    wait_for_polls(page)  # JupyterLab first settles: it focuses the notebook once the kernel is ready
     page.focus(".polynb-panel-filter-status select")
     panel = page.locator("#polynb-panel")
     panel.evaluate("p => { p.scrollTop = 300; }")
     scrolled = panel.evaluate("p => p.scrollTop")
     assert scrolled > 0
     wait_for_polls(page)
-    assert page.evaluate("document.activeElement.closest('.polynb-panel-filter-status') !== null")
+    assert page.evaluate("document.activeElement.closest('.polynb-panel-filter-status') !== null"), page.evaluate(FOCUSED)
     assert panel.evaluate("p => p.scrollTop") == scrolled
 
     page.select_option(".polynb-panel-filter-status select", "failed")

@@ -103,3 +103,43 @@ def test_every_record_renders_whatever_its_values_hold(server, tmp_path):
     assert entry["kernel"] == session["kernel"]["id"]
     assert entry["payloads"][0]["options"] == {"blob": {"$bytes": "AQ=="}}
     assert len(entry["executions"]) == len(values)
+
+
+def test_a_corrupt_journal_is_reported_in_its_own_entry_and_the_others_are_served(server, tmp_path):
+    from polynb.journal import Journal
+
+    root = tmp_path / "root"
+    (root / "broken" / ".polynb").mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), root / "broken" / "other.ipynb")
+    (root / "broken" / ".polynb" / "journal.sqlite").write_bytes(b"not a database, " * 512)
+    journal = Journal(root / "work" / ".polynb")
+    journal.notebook = str((root / "work" / "demo.ipynb").resolve())
+    record_id = journal.open("fake", "hello", 1)
+    journal.close_db()
+    for path in ("work/demo.ipynb", "broken/other.ipynb"):
+        server.post("/api/sessions", {"path": path, "type": "notebook", "kernel": {"name": "python3"}})
+
+    listing = server.get("/polynb/api/journals")
+    assert listing.status_code == 200, listing.text
+    entries = {entry["notebook"]: entry for entry in listing.json()["journals"]}
+    assert entries["work/demo.ipynb"]["error"] is None
+    assert [e["id"] for e in entries["work/demo.ipynb"]["executions"]] == [record_id]
+    assert "cannot read the journal" in entries["broken/other.ipynb"]["error"]
+    assert server.get(f"/polynb/api/executions/{record_id}").status_code == 200
+
+
+def test_a_journal_a_kernel_is_still_creating_reads_as_empty(server, tmp_path):
+    import sqlite3
+
+    (tmp_path / "root" / "work" / ".polynb").mkdir()
+    sqlite3.connect(tmp_path / "root" / "work" / ".polynb" / "journal.sqlite").close()  # the file, no tables yet
+    server.post("/api/sessions", {"path": "work/demo.ipynb", "type": "notebook", "kernel": {"name": "python3"}})
+    entry = server.get("/polynb/api/journals").json()["journals"][0]
+    assert (entry["error"], entry["executions"], entry["platforms"]) == (None, [], [])
+
+
+@pytest.mark.parametrize("limit", ["abc", "-1", "0", "1.5", "100000"])
+def test_a_limit_that_is_no_whole_number_in_range_is_a_400(server, limit):
+    reply = server.get("/polynb/api/journals", params={"limit": limit})
+    assert reply.status_code == 400
+    assert "limit must be a whole number" in reply.text
