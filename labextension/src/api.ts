@@ -47,6 +47,8 @@ export interface IPayload {
 export interface IJournal {
   notebook: string;
   kernel: string | null;
+  /** why this notebook's journal could not be read (the others are listed all the same) */
+  error: string | null;
   platforms: IPlatform[];
   payloads: IPayload[];
   executions: IExecutionSummary[];

@@ -33,7 +33,8 @@ export function JournalSection(props: {
     <Section id={`notebook:${key}`} title={key} summary={props.open ? 'open' : ''}
       expanded={view.isExpanded(`notebook:${key}`, props.first)} onToggle={view.toggle}
       className="polynb-panel-notebook" attributes={{ 'data-notebook': key, 'data-open': String(props.open) }}>
-      {journal.platforms.length + journal.payloads.length === 0 && (
+      {journal.error && <p className="polynb-panel-error">{journal.error}</p>}
+      {!journal.error && journal.platforms.length + journal.payloads.length === 0 && (
         <p className="polynb-muted">No payload yet: a magic such as <code>%%kgrid_ko</code> registers one.</p>
       )}
       {journal.platforms.length > 0 && (
