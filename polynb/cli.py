@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, platforms
+from .private import private_file
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,7 +121,7 @@ def _write_env(path: Path, chosen: dict, info: dict) -> None:
     lines = [f"export {key}={shlex.quote(str(value))}"
              for name, platform in chosen.items() if platform.client_env is not None
              for key, value in platform.client_env(info[name]).items()]
-    partial = path.with_name(path.name + ".partial")
+    partial = private_file(path.with_name(path.name + ".partial"))  # it may hold a token
     partial.write_text("".join(line + "\n" for line in lines))
     partial.replace(path)
 

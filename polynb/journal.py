@@ -238,14 +238,20 @@ class Journal:
              version: int | None = None) -> str:
         """Write the record of an execution that just arrived; returns its id."""
         record_id = uuid.uuid4().hex
-        with self._lock:
-            seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions").fetchone()[0]
-            self._db.execute(
-                "INSERT INTO executions (id, seq, platform, payload, version, status, input, meta,"
-                " received_at, host, pid, notebook) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (record_id, seq, platform, payload, version, RECEIVED, jsonvalue.dumps(input),
-                 jsonvalue.dumps(meta or {}), time.time(), self.host, self.pid, self.notebook),
-            )
+        with self._lock:  # seq is read and used in one write transaction: kernels sharing the file never repeat it
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions").fetchone()[0]
+                self._db.execute(
+                    "INSERT INTO executions (id, seq, platform, payload, version, status, input, meta,"
+                    " received_at, host, pid, notebook) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (record_id, seq, platform, payload, version, RECEIVED, jsonvalue.dumps(input),
+                     jsonvalue.dumps(meta or {}), time.time(), self.host, self.pid, self.notebook),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
         self._notify("execution", record_id)
         return record_id
 

@@ -51,6 +51,7 @@ def test_up_env_file_points_a_shell_and_its_kernels_at_the_stand_ins(tmp_path):
         sourced = subprocess.run(["bash", "-c", f". {env_file} && echo $FAKE_REGISTRY_URL"], capture_output=True,
                                  text=True, check=True).stdout.strip()
         assert sourced == url
+        assert oct(env_file.stat().st_mode & 0o777) == oct(0o600)  # it may hold tokens
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)

@@ -79,3 +79,16 @@ def test_a_file_beside_the_notebook_is_found(tmp_path, monkeypatch):
     monkeypatch.delenv("POLYNB_CONFIG", raising=False)
     monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "demo.ipynb"))
     assert Settings(SCHEMA, environ={}).core["drain_timeout"] == 2.5
+
+
+def test_a_file_that_holds_secrets_is_the_owners_alone(tmp_path):
+    import stat
+
+    from polynb.private import private_file
+
+    loose = tmp_path / "loose.env"
+    loose.write_text("export TOKEN=x\n")
+    loose.chmod(0o644)
+    for path in (private_file(tmp_path / "deep" / "new.sqlite"), private_file(loose)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert loose.read_text() == "export TOKEN=x\n"

@@ -180,3 +180,12 @@ def test_a_journal_of_a_newer_polynb_is_refused_with_what_to_do(tmp_path):
     db.commit()
     with pytest.raises(JournalError, match="newer polynb"):
         Journal(tmp_path)
+
+
+def test_kernels_writing_one_journal_at_once_never_repeat_a_seq(tmp_path):
+    writer = ("import sys\nfrom polynb.journal import Journal\njournal = Journal(sys.argv[1])\n"
+              "for n in range(400):\n    journal.open('fake', 'p', n)\n")
+    writers = [subprocess.Popen([sys.executable, "-c", writer, str(tmp_path)]) for _ in range(4)]
+    assert [w.wait(120) for w in writers] == [0, 0, 0, 0]
+    seqs = [row[0] for row in sqlite3.connect(tmp_path / "journal.sqlite").execute("SELECT seq FROM executions")]
+    assert len(seqs) == 1600 and len(set(seqs)) == 1600

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ...private import private_file
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
                                     PRIMARY KEY (kind, id));
@@ -27,8 +29,7 @@ class Store:
     """Objects by (kind, id) as JSON, logs as rows, and a few settings (the server's keys)."""
 
     def __init__(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(str(private_file(path)), isolation_level=None, check_same_thread=False)  # keys
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed server, without an fsync per change
         self.db.executescript(_SCHEMA)

@@ -492,3 +492,12 @@ def test_process_lists_filter_by_executor_type_in_priority_order(server):
     low, high, listed, first = run(scenario())
     assert [p["processid"] for p in listed] == [high["processid"], low["processid"]]
     assert first["processid"] == high["processid"], "a higher priority is handed out first"
+
+
+def test_the_servers_state_which_holds_private_keys_is_the_owners_alone(tmp_path):
+    from polynb.platforms.colonies.store import Store
+
+    store = Store(tmp_path / "state" / "colonies-server.sqlite")
+    store.save("colony", "dev", {"name": "dev"})
+    files = sorted(tmp_path.joinpath("state").iterdir())
+    assert files and all(oct(f.stat().st_mode & 0o777) == oct(0o600) for f in files), files
