@@ -8,7 +8,7 @@ LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/src/*.tsx labextens
 export NODE_EXTRA_CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup system chromium demo test clean
+.PHONY: setup system chromium demo test test-fast clean
 
 # What a fresh Debian lacks for the setup: venv support and Node.js (the lab extension's build), from apt.
 system:
@@ -42,6 +42,11 @@ chromium:
 test: setup chromium
 	$(BIN)/ruff check polynb tests benchmarks
 	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -q
+
+# The developer's loop: lint and every test but the slow walks, the real peers, the browser and the replicas.
+test-fast: setup
+	$(BIN)/ruff check polynb tests benchmarks
+	$(BIN)/python -m pytest tests -m "not (slow or peers or browser or scaleout)" -p no:cacheprovider -q
 
 clean:
 	rm -rf $(VENV) .peers .polynb notebooks/.polynb polynb/labextension labextension/node_modules labextension/lib

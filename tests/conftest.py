@@ -13,6 +13,19 @@ os.environ["POLYNB_PLUGINS"] = "fakeplatform"
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
 
 
+#: folders and file names whose tests need more than this process: a marker each, so `make test-fast` skips them
+MARKS_BY_PATH = (("/journeys/", "slow"), ("/deploy/", "slow"), ("/scaleout/", "scaleout"), ("browser", "browser"),
+                 ("conformance", "peers"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.as_posix()
+        for part, marker in MARKS_BY_PATH:
+            if part in path:
+                item.add_marker(marker)
+
+
 @pytest.fixture
 def journal_dir(tmp_path, monkeypatch) -> Path:
     """A journal folder of the test's own, also what polynb picks up from the environment."""
