@@ -335,7 +335,7 @@ class ColoniesBinding(Binding):
         """Nothing to tell the server: once the service forgets the payload, its processes fail as unknown."""
 
     def run_payload(self, version, input: Any, context: Any) -> Any:
-        args, kwargs = (input or {}).get("args", []), (input or {}).get("kwargs", {})
+        args, kwargs = wire.checked_arguments((input or {}).get("args", []), (input or {}).get("kwargs", {}))
         function = version.entry_point()
         return call_payload(functools.partial(function, **kwargs) if kwargs else function, *args)
 

@@ -221,8 +221,27 @@ def encode_arguments(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[li
     return wire_args, wire_kwargs
 
 
-def process_arguments(process: Mapping[str, Any]) -> tuple[list, dict]:
-    """(args, kwargs) a function is called with: the spec's args, then the parents' outputs (``in``)."""
+class BadArguments(ValueError):
+    """A process whose args or kwargs no Python function can be called with: it fails, with this reason."""
+
+
+def process_arguments(process: Mapping[str, Any]) -> tuple[Any, Any]:
+    """(args, kwargs) a function is called with: the spec's args, then the parents' outputs (``in``).
+
+    Values of the wrong shape are passed on as they came, so that the execution's record holds them and
+    :func:`checked_arguments` fails it with the reason.
+    """
     spec = process.get("spec") or {}
-    args = list(spec.get("args") or []) + list(process.get("in") or [])
-    return args, dict(spec.get("kwargs") or {})
+    args, parents = spec.get("args") or [], process.get("in") or []
+    if isinstance(args, list) and isinstance(parents, list):
+        args = args + parents
+    return args, spec.get("kwargs") or {}
+
+
+def checked_arguments(args: Any, kwargs: Any) -> tuple[list, dict]:
+    """``args`` as a list and ``kwargs`` as a dict of names, or :class:`BadArguments` saying what is wrong."""
+    if not isinstance(args, list):
+        raise BadArguments(f"args must be a JSON array, not {json.dumps(args, default=str)[:80]}")
+    if not isinstance(kwargs, dict) or not all(isinstance(key, str) for key in kwargs):
+        raise BadArguments(f"kwargs must be a JSON object of names, not {json.dumps(kwargs, default=str)[:80]}")
+    return args, kwargs

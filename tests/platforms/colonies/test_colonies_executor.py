@@ -1,6 +1,7 @@
 """polynb's executor in a service: cell functions served, logs forwarded, errors as failed processes."""
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -258,3 +259,27 @@ def test_a_waiting_processes_hint_names_the_executor_that_holds_it_and_when_it_w
     hint = explain_stuck(process, executors, ["k-1"], now=1_000_000_042.0)
     assert hint.startswith("process slow (abababababab) is running on executor k-1 (last heard 42 s ago)")
     assert "--maxexectime" in hint
+
+
+@pytest.mark.parametrize("field, value, reason", [("args", 5, "args must be a JSON array, not 5"),
+                                                  ("kwargs", [1, 2], "kwargs must be a JSON object of names")])
+def test_arguments_no_function_takes_fail_the_process_and_the_record_with_the_reason(service, field, value, reason):
+    register(service, "takes_any", "def takes_any(*args, **kwargs):\n    return 1\n", executortype="exec-args")
+    colonies = binding(service)
+
+    async def go():
+        key = await colonies.member_key()
+        spec = wire.function_spec("takes_any", colonyname=colonies.connection.colony, executortype="exec-args")
+        process = await colonies.connection.client.submit({**spec, field: value}, key)
+        for _ in range(300):
+            current = await colonies.connection.client.get_process(process["processid"], key)
+            if current["state"] in (wire.SUCCESS, wire.FAILED):
+                return current
+            await asyncio.sleep(0.05)
+        return current
+
+    process = service.call(go())
+    record = service.journal.records(platform="colonies", payload="takes_any")[0]
+    assert process["state"] == wire.FAILED and any(reason in error for error in process["errors"]), process
+    assert record.status == "failed" and reason in record.error
+    assert record.input[field] == value
