@@ -98,6 +98,18 @@ def test_a_result_that_cannot_be_encoded_fails_the_record_but_keeps_the_output(j
     assert record.output == [1, 2]
 
 
+@pytest.mark.parametrize("make", [lambda: {(1, 2): "pair"}, lambda: (loop := [1], loop.append(loop))[0]],
+                         ids=["tuple keys", "a cycle"])
+def test_a_result_json_cannot_hold_still_closes_its_record(journal, make):
+    import json
+
+    record_id = journal.open("fake", "p", 1)
+    outcome = run_recorded(journal, record_id, 1, make, json.dumps)
+    record = journal.get(record_id)
+    assert not outcome.ok and record.status == FAILED and record.error
+    assert record.finished_at is not None and record.output is not None
+
+
 def test_system_exit_in_a_payload_is_a_failure_not_an_exit(journal):
     record_id = journal.open("fake", "p", 1)
     outcome = run_recorded(journal, record_id, 1, lambda: exec("raise SystemExit(3)"), None)
