@@ -89,6 +89,18 @@ async def enroll(client: ColoniesClient, server: LocalServer, name: str, executo
     return key
 
 
+def executor_names(server: LocalServer) -> list[str]:
+    """The executors the colony lists, as a fresh member sees them (the real server keeps dead ones)."""
+    async def listed() -> list[str]:
+        client = server.client()
+        observer = await enroll(client, server, f"observer-{crypto.generate_private_key()[:8]}")
+        found = [e["executorname"] for e in await client.get_executors(server.colony, observer)]
+        await client.close()
+        return found
+
+    return run(listed())
+
+
 def service_for(server: LocalServer, journal_dir: Path, **env: str) -> Service:
     """A polynb service of the test's own, configured for the local server as for a real colony."""
     environ = {**server.env_vars(), "POLYNB_COLONIES_ASSIGN_TIMEOUT": "2", **env}

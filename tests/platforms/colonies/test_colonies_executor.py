@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from colonies_harness import enroll, register, run, service_for
+from colonies_harness import enroll, executor_names, register, run, service_for
 
 from polynb.payload import Payload
 from polynb.platforms.colonies import crypto, keys, wire
@@ -204,15 +204,7 @@ def test_executors_are_removed_on_stop_only_when_configured(server, tmp_path):
         stopping = service_for(server, tmp_path / remove / ".polynb", POLYNB_COLONIES_REMOVE_EXECUTOR=remove)
         register(stopping, "leaver", "def leaver():\n    return 1\n", executortype="exec-r", executorname=name)
         stopping.stop(timeout=2)
-
-        async def listed():
-            client = server.client()
-            member = await enroll(client, server, f"observer-{remove}")
-            found = [e["executorname"] for e in await client.get_executors(server.colony, member)]
-            await client.close()
-            return found
-
-        names[remove] = name in run(listed())
+        names[remove] = name in executor_names(server)
     assert names == {"true": False, "false": True}
 
 
@@ -238,15 +230,7 @@ def test_the_kernels_own_executor_is_named_after_the_notebook_and_the_kernel_and
     assert address.endswith(f"executor {name} (type exec-own)")
     assert not list((tmp_path / ".polynb").glob("colonies/keys/*")), "a kernel's own key is never written"
     own.stop(timeout=2)
-
-    async def names():
-        client = server.client()
-        member = await enroll(client, server, f"observer-{crypto.generate_private_key()[:8]}")
-        found = [e["executorname"] for e in await client.get_executors(server.colony, member)]
-        await client.close()
-        return found
-
-    assert name not in run(names())
+    assert name not in executor_names(server)
 
 
 def test_a_waiting_processes_hint_names_the_executor_that_holds_it_and_when_it_was_last_heard():

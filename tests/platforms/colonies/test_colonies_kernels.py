@@ -13,11 +13,9 @@ import signal
 import time
 
 import pytest
-from colonies_harness import enroll, run
+from colonies_harness import executor_names
 from notebook_kernel import NotebookKernel
 from processes import alive
-
-from polynb.platforms.colonies import crypto
 
 #: what a kernel must not inherit from the test's environment: it names its own executor and journal
 CLEAN = ("COLONIES_EXECUTOR_NAME", "COLONIES_PRVKEY", "POLYNB_JOURNAL_DIR", "POLYNB_CONFIG")
@@ -40,17 +38,6 @@ def serving(kernels: list, folder, notebook: str, funcname: str) -> NotebookKern
     kernel.ok("%load_ext polynb\nimport polynb")
     kernel.ok(f"%%colonies_func {funcname}\nimport os\n\ndef {funcname}():\n    return ['{funcname}', os.getpid()]")
     return kernel
-
-
-def executor_names(server) -> list[str]:
-    async def listed():
-        client = server.client()
-        observer = await enroll(client, server, f"observer-{crypto.generate_private_key()[:8]}")
-        found = [e["executorname"] for e in await client.get_executors(server.colony, observer)]
-        await client.close()
-        return found
-
-    return run(listed())
 
 
 def submit_from(kernel: NotebookKernel, funcname: str) -> list:
