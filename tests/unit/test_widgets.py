@@ -12,6 +12,7 @@ import pytest
 
 from polynb import widgets as w
 from polynb.journal import FAILED, SUCCEEDED, Journal
+from polynb.widgets.dashboard import ALL
 
 
 @pytest.fixture
@@ -229,8 +230,8 @@ def test_dashboard_filters_narrow_the_list(journal):
     assert listed() == [kgrid_bad, kgrid_ok]
     dashboard.status_filter.value = FAILED
     assert listed() == [kgrid_bad]
-    dashboard.status_filter.value = w.ALL
-    dashboard.platform_filter.value = w.ALL
+    dashboard.status_filter.value = ALL
+    dashboard.platform_filter.value = ALL
     assert listed() == [vantiq, kgrid_bad, kgrid_ok]
 
 
@@ -246,12 +247,12 @@ def test_filter_choices_follow_the_journal(journal):
     dashboard.refresh()
     assert dashboard.platform_filter.value == "kgrid"  # new choices keep the chosen one
     assert [value for _, value in dashboard.executions.options] == [kgrid]
-    dashboard.platform_filter.value = w.ALL
-    assert [v for _, v in dashboard.platform_filter.options] == [w.ALL, "colonyos", "kgrid", "vantiq"]
-    assert [v for _, v in dashboard.payload_filter.options] == [w.ALL, "echo", "hello"]
+    dashboard.platform_filter.value = ALL
+    assert [v for _, v in dashboard.platform_filter.options] == [ALL, "colonyos", "kgrid", "vantiq"]
+    assert [v for _, v in dashboard.payload_filter.options] == [ALL, "echo", "hello"]
     dashboard.platform_filter.value = "vantiq"
-    assert [v for _, v in dashboard.payload_filter.options] == [w.ALL, "echo"]
-    assert [v for _, v in dashboard.status_filter.options] == [w.ALL, "received", "running", SUCCEEDED,
+    assert [v for _, v in dashboard.payload_filter.options] == [ALL, "echo"]
+    assert [v for _, v in dashboard.status_filter.options] == [ALL, "received", "running", SUCCEEDED,
                                                                 FAILED, "interrupted"]
 
 
@@ -261,7 +262,7 @@ def test_filter_resets_to_all_when_its_choice_disappears(journal):
     dashboard = w.Dashboard(journal)
     dashboard.payload_filter.value = "echo"
     dashboard.platform_filter.value = "kgrid"  # kgrid has no "echo"
-    assert dashboard.payload_filter.value == w.ALL
+    assert dashboard.payload_filter.value == ALL
 
 
 def test_selecting_an_execution_shows_its_detail(journal):

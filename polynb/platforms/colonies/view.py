@@ -6,7 +6,7 @@ import json
 
 import ipywidgets
 
-from ...widgets import with_text
+from ...widgets.display import with_text
 from . import wire
 from .submit import Submission
 
