@@ -8,7 +8,7 @@ LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/src/*.tsx labextens
 export NODE_EXTRA_CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup system chromium demo test test-fast clean
+.PHONY: setup system chromium demo test test-fast bench clean
 
 # What a fresh Debian lacks for the setup: venv support and Node.js (the lab extension's build), from apt.
 system:
@@ -47,6 +47,11 @@ test: setup chromium
 test-fast: setup
 	$(BIN)/ruff check polynb tests benchmarks
 	$(BIN)/python -m pytest tests -m "not (slow or peers or browser or scaleout)" -p no:cacheprovider -q
+
+# Every benchmark in one run (under 15 minutes on 2 cores): the figures as JSON and the chart of docs/benchmarks.md.
+bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py --json --chart docs/images/benchmarks.png
 
 clean:
 	rm -rf $(VENV) .peers .polynb notebooks/.polynb polynb/labextension labextension/node_modules labextension/lib

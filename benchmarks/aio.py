@@ -2,72 +2,26 @@
 
 The floor is a bare nats-py JetStream consumer that only republishes each input (no protobuf, no journal). All
 three run as task ``work`` of a workflow of their own, each in a process of its own as deployed, on one local
-nats-server, fed the same KaiNatsMessages by this process: first one at a time (end-to-end latency, p50/p99),
-then a burst (messages per second).
+nats-server, fed the same KaiNatsMessages by this process: one at a time (end-to-end latency, p50/p99), a
+burst published as fast as JetStream acks it, and a run that keeps 100 messages in flight (messages per second).
 
-    .venv/bin/python benchmarks/aio.py [--latency 300] [--burst 2000]
+    .venv/bin/python benchmarks/aio.py [--latency 300] [--burst 2000] [--in-flight 100]
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import harness
 import nats
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from peers import peer_python  # noqa: E402
-
-from polynb.platforms.aio import appconfig, managers, names, wire  # noqa: E402
-from polynb.platforms.aio.local import NatsServer  # noqa: E402
+from polynb.platforms.aio import appconfig, managers, names, wire
 
 ECHO = "async def handler(sdk, payload):\n    await sdk.messaging.send_any(payload)\n"
-
-FLOOR_NODE = '''
-import asyncio, sys
-import nats
-
-async def main(url, subject, output, durable):
-    client = await nats.connect(url)
-    js = client.jetstream()
-
-    async def on_message(msg):
-        await js.publish(output, msg.data)
-        await msg.ack()
-
-    await js.subscribe(subject, queue=durable, durable=durable, cb=on_message, manual_ack=True)
-    print("NODE-READY", flush=True)
-    await asyncio.Event().wait()
-
-asyncio.run(main(*sys.argv[1:5]))
-'''
-
-POLYNB_NODE = '''
-import sys, threading
-from pathlib import Path
-from polynb.config import CORE_SETTINGS, Settings
-from polynb.journal import Journal
-from polynb.payload import Payload
-from polynb.platforms.aio import PLATFORM
-from polynb.service import Service
-
-url, folder, source = sys.argv[1:4]
-environ = {"KAI_NATS_URL": url, "KAI_PRODUCT_ID": "bench", "KAI_WORKFLOW_NAME": "polynb", "KAI_OBJECT_STORE": ""}
-service = Service(Settings({"core": CORE_SETTINGS, "aio": PLATFORM.settings}, environ=environ, path=None),
-                  journal=Journal(Path(folder) / ".polynb"))
-service.register(Payload("aio", "work", source, None, {"runner": "task", "subscribe": ["trig"]}, isolated=True))
-print("NODE-READY", flush=True)
-threading.Event().wait()
-'''
 
 PEER_NODE = '''
 import asyncio
@@ -85,37 +39,49 @@ async def handler(sdk, payload):
 async def main():
     runner = await Runner().initialize()
     await runner.task_runner().with_handler(handler).run()
-    print("NODE-READY", flush=True)
+    print("READY {}", flush=True)
     await asyncio.Event().wait()
 
 asyncio.run(main())
 '''
+LABELS = {"floor": "floor (bare nats-py republish)", "polynb": "polynb", "peer": "kai-runner 2.0.4"}
 
 
-class NodeProcess:
-    """One node in a process of its own, its output to a log file so that no pipe ever fills."""
+async def floor_node(url: str, subject: str, output: str, durable: str) -> None:
+    """The floor: consume from the stream, publish the reply, ack; nothing else."""
+    client = await nats.connect(url)
+    js = client.jetstream()
 
-    def __init__(self, folder: Path, name: str, python: str, script: str, args: list[str], env: dict) -> None:
-        path = folder / f"node_{name}.py"  # not polynb.py, which would shadow the package
-        path.write_text(script)
-        self.log = folder / f"{name}.log"
-        with open(self.log, "w") as output:
-            self.process = subprocess.Popen([python, str(path), *args], cwd=folder, stdout=output,
-                                            stderr=subprocess.STDOUT, env={**os.environ, **env})
+    async def on_message(msg):
+        await js.publish(output, msg.data)
+        await msg.ack()
 
-    async def ready(self) -> None:
-        while "NODE-READY" not in self.log.read_text():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.log.stem} exited: {self.log.read_text()[-2000:]}")
-            await asyncio.sleep(0.1)
+    await js.subscribe(subject, queue=durable, durable=durable, cb=on_message, manual_ack=True)
+    await asyncio.get_running_loop().run_in_executor(None, harness.ready)
+    await client.close()
 
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+
+def polynb_node(url: str, folder: str) -> None:
+    """polynb's node: a service of its own with the echo task registered, as ``polynb serve`` runs it."""
+    from polynb.config import CORE_SETTINGS, Settings
+    from polynb.journal import Journal
+    from polynb.payload import Payload
+    from polynb.platforms.aio import PLATFORM
+    from polynb.service import Service
+
+    environ = {"KAI_NATS_URL": url, "KAI_PRODUCT_ID": "bench", "KAI_WORKFLOW_NAME": "polynb", "KAI_OBJECT_STORE": ""}
+    service = Service(Settings({"core": CORE_SETTINGS, "aio": PLATFORM.settings}, environ=environ, path=None),
+                      journal=Journal(Path(folder) / ".polynb"))
+    service.register(Payload("aio", "work", ECHO, None, {"runner": "task", "subscribe": ["trig"]}, isolated=True))
+    harness.ready()
+    service.stop(timeout=5)
+
+
+def serve(kind: str, *args: str) -> None:
+    if kind == "floor":
+        asyncio.run(floor_node(*args))
+    else:
+        polynb_node(*args)
 
 
 def node_spec(url: str, workflow: str) -> appconfig.NodeSpec:
@@ -124,88 +90,117 @@ def node_spec(url: str, workflow: str) -> appconfig.NodeSpec:
     return appconfig.derive_spec(settings, "work", "task", subscribe=("trig",), nats_url=url)
 
 
-def start_node(kind: str, folder: Path, url: str, spec: appconfig.NodeSpec) -> NodeProcess:
+def start_node(kind: str, folder: Path, url: str, spec: appconfig.NodeSpec) -> harness.Child:
     if kind == "floor":
         durable = names.durable(spec.inputs[0], spec.process)
-        return NodeProcess(folder, kind, sys.executable, FLOOR_NODE, [url, spec.inputs[0], spec.output, durable], {})
+        return harness.Child.script(kind, __file__, "floor", url, spec.inputs[0], spec.output, durable, folder=folder)
     if kind == "polynb":
-        return NodeProcess(folder, kind, sys.executable, POLYNB_NODE, [url, str(folder), ECHO], {})
+        return harness.Child.script("aio-polynb", __file__, "polynb", url, str(folder), folder=folder, profile=True)
     config_dir = managers.write_app_config(folder / kind, spec).parent
-    python = str(peer_python("aio", ["kai-runner==2.0.4"]))
-    return NodeProcess(folder, kind, python, PEER_NODE, [], {"KAI_APP_CONFIG_PATH": str(config_dir)})
+    script = folder / "node_peer.py"  # not polynb.py, which would shadow the package
+    script.write_text(PEER_NODE)
+    python = str(harness.peer_python("aio", ["kai-runner==2.0.4"]))
+    return harness.Child(kind, [python, str(script)], env={"KAI_APP_CONFIG_PATH": str(config_dir)}, cwd=folder,
+                         folder=folder, stdin_stops=False)
 
 
-async def drive(url: str, spec: appconfig.NodeSpec, latency_n: int, burst_n: int) -> dict:
-    """Sequential messages for latency, then a burst for the rate; times run from publish to output received."""
+async def drive(url: str, spec: appconfig.NodeSpec, latency_n: int, burst_n: int, in_flight: int) -> dict:
+    """Sequential messages for latency, a burst, then ``in_flight`` at a time; times run from publish to output."""
     client = await nats.connect(url)
     js = client.jetstream()
     arrived: dict[str, float] = {}
     done = asyncio.Event()
     expected = [0]
+    window = asyncio.Semaphore(in_flight)
 
     async def on_output(msg):
         arrived[wire.decode(msg.data).request_id] = time.perf_counter()
+        window.release()
         if len(arrived) >= expected[0]:
             done.set()
 
     await client.subscribe(spec.output, cb=on_output)
     await client.flush()
     payload = wire.pack("x" * 64)
+
+    async def send(request_id: str) -> None:
+        await js.publish(spec.inputs[0], wire.ok_message(request_id, payload, "trig").SerializeToString())
+
     latencies = []
     for index in range(latency_n):
-        request_id = f"lat-{index}"
         expected[0], start = len(arrived) + 1, time.perf_counter()
         done.clear()
-        await js.publish(spec.inputs[0], wire.ok_message(request_id, payload, "trig").SerializeToString())
+        await send(f"lat-{index}")
         await asyncio.wait_for(done.wait(), 30)
-        latencies.append(arrived[request_id] - start)
-    expected[0] = len(arrived) + burst_n
-    done.clear()
-    start = time.perf_counter()
-    for index in range(burst_n):
-        await js.publish(spec.inputs[0], wire.ok_message(f"burst-{index}", payload, "trig").SerializeToString())
-    await asyncio.wait_for(done.wait(), 300)
-    elapsed = time.perf_counter() - start
+        latencies.append(arrived[f"lat-{index}"] - start)
+    rates = {}
+    for name, limit in (("burst", None), ("in flight", in_flight)):
+        expected[0] = len(arrived) + burst_n
+        done.clear()
+        window = asyncio.Semaphore(limit or burst_n + len(arrived) + 1)
+        start = time.perf_counter()
+        for index in range(burst_n):
+            await window.acquire()
+            await send(f"{name}-{index}")
+        await asyncio.wait_for(done.wait(), 300)
+        rates[name] = burst_n / (time.perf_counter() - start)
     await client.close()
     latencies.sort()
-    return {"rate": burst_n / elapsed, "p50": statistics.median(latencies) * 1000,
+    return {"rate": rates["in flight"], "burst": rates["burst"], "p50": statistics.median(latencies) * 1000,
             "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000}
 
 
-async def main(latency_n: int, burst_n: int) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="polynb-aio-bench-"))
-    server = NatsServer(folder / "jetstream")
-    await server.start()
-    labels = {"floor": "floor (bare nats-py republish)", "polynb": "polynb", "peer": "kai-runner 2.0.4"}
+async def measure(latency_n: int, burst_n: int, in_flight: int) -> dict[str, dict]:
+    from polynb.platforms.aio.local import NatsServer
+
     results: dict[str, dict] = {}
-    try:
-        client = await nats.connect(server.url)
-        for kind in labels:
-            await managers.apply_node(client.jetstream(), node_spec(server.url, kind))
-        await client.close()
-        for kind, label in labels.items():
-            spec = node_spec(server.url, kind)
-            node = start_node(kind, folder, server.url, spec)
-            try:
-                await node.ready()
-                results[label] = await drive(server.url, spec, latency_n, burst_n)
-            finally:
-                node.stop()
-    finally:
-        await server.stop()
-    print(f"one-task workflow, {latency_n} sequential messages for latency, a burst of {burst_n} for throughput")
-    print(f"{'node':32} {'msg/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for label, row in results.items():
-        print(f"{label:32} {row['rate']:9.0f} {row['p50']:8.2f} {row['p99']:8.2f}")
-    ours, peer, floor = (results[labels[kind]] for kind in ("polynb", "peer", "floor"))
-    for other, row in (("kai-runner", peer), ("floor", floor)):
-        print(f"polynb / {other + ':':11} throughput x{ours['rate'] / row['rate']:.2f}, "
-              f"p50 x{ours['p50'] / row['p50']:.2f}, p99 x{ours['p99'] / row['p99']:.2f}")
+    with tempfile.TemporaryDirectory(prefix="polynb-aio-bench-") as temporary:
+        folder = Path(temporary)
+        server = NatsServer(folder / "jetstream")
+        await server.start()
+        try:
+            client = await nats.connect(server.url)
+            for kind in LABELS:
+                await managers.apply_node(client.jetstream(), node_spec(server.url, kind))
+            await client.close()
+            for kind, label in LABELS.items():
+                spec = node_spec(server.url, kind)
+                with start_node(kind, folder, server.url, spec) as node:
+                    await asyncio.get_running_loop().run_in_executor(None, node.ready)
+                    results[label] = await drive(server.url, spec, latency_n, burst_n, in_flight)
+        finally:
+            await server.stop()
+    return results
+
+
+def run(args) -> dict:
+    latency_n, burst_n = (20, 100) if args.quick else (args.latency, args.burst)
+    rows = asyncio.run(measure(latency_n, burst_n, args.in_flight))
+    harness.print_table(f"AIO one-task workflow: {latency_n} sequential messages for latency, {burst_n} with "
+                        f"{args.in_flight} in flight for msg/s", rows, "msg/s")
+    for label, row in rows.items():
+        print(f"  burst of {burst_n}, {label}: {row['burst']:.0f} msg/s")
+    ours, peer, floor = (rows[LABELS[kind]]["rate"] for kind in ("polynb", "peer", "floor"))
+    return {"rows": rows, "ratios": {"throughput_ratio": harness.ratio(ours, peer),
+                                     "floor_ratio": harness.ratio(ours, floor)}}
+
+
+def arguments():
+    parser = harness.parser(__doc__)
+    parser.add_argument("--latency", type=int, default=300, help="sequential messages for p50/p99")
+    parser.add_argument("--burst", type=int, default=2000, help="messages of the burst and of the in-flight run")
+    parser.add_argument("--in-flight", type=int, default=100, help="messages kept in flight")
+    return parser
+
+
+def main() -> int:
+    args = arguments().parse_args()
+    if args.serve:
+        serve(*args.serve)
+        return 0
+    harness.profile_into(args.profile)
+    return harness.finish(run(args), args.json)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency", type=int, default=300, help="sequential messages for p50/p99")
-    parser.add_argument("--burst", type=int, default=2000, help="messages of the throughput burst")
-    arguments = parser.parse_args()
-    asyncio.run(main(arguments.latency, arguments.burst))
+    sys.exit(main())

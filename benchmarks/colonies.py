@@ -1,38 +1,28 @@
 """ColonyOS benchmark: polynb against pycolonies 1.0.25 on the same local Colonies server, in one run.
 
-1. submit -> assign -> close round trips per second with 1 and 4 executors: polynb's executor (one
-   executor, K long-poll loops in the kernel-side service) against K pycolonies executor processes
-   running the SDK's assign/close loop; the same submitter and the same server for both.
+1. submit -> assign -> close round trips per second with 1 and 4 executors: polynb's executor (one executor,
+   K long-poll loops in a service of its own, in a process of its own) against K pycolonies executor
+   processes running the SDK's assign/close loop; the same submitter and the same server for both.
 2. Signatures per second: polynb's sign and recover against pycolonies' (pure-Python) sign.
    pycolonies cannot recover a signer, so recover has no ratio.
 
-Run: .venv/bin/python benchmarks/colonies.py [--processes 100]
+    .venv/bin/python benchmarks/colonies.py [--processes 100] [--signatures 2000]
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+import harness
 
-from peers import peer_python  # noqa: E402
-
-from polynb.config import CORE_SETTINGS, Settings  # noqa: E402
-from polynb.journal import Journal  # noqa: E402
-from polynb.payload import Payload  # noqa: E402
-from polynb.platforms.colonies import crypto, wire  # noqa: E402
-from polynb.platforms.colonies.client import ColoniesClient  # noqa: E402
-from polynb.platforms.colonies.settings import SETTINGS  # noqa: E402
-from polynb.service import Service  # noqa: E402
+from polynb.platforms.colonies import crypto, wire
+from polynb.platforms.colonies.client import ColoniesClient
 
 PEER_EXECUTOR = """
 import os
@@ -45,7 +35,7 @@ key = crypto.prvkey()
 client.add_executor({"executorname": name, "executorid": crypto.id(key), "colonyname": colony,
                      "executortype": executortype}, colony_key)
 client.approve_executor(colony, name, colony_key)
-print("ready", flush=True)
+print("READY {}", flush=True)
 while True:
     try:
         process = client.assign(colony, 5, key)
@@ -68,12 +58,21 @@ print(json.dumps(len(messages) / (time.perf_counter() - start)))
 """
 
 
-def start_server(state: Path) -> tuple[subprocess.Popen, dict]:
-    env = {**os.environ, "POLYNB_COLONIES_LOCAL_PORT": "0", "POLYNB_COLONIES_LOCAL_STATE": str(state)}
-    env.pop("COLONIES_SERVER_HOST", None)
-    process = subprocess.Popen([sys.executable, "-m", "polynb", "up", "colonies", "--json"], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, env=env)
-    return process, json.loads(process.stdout.readline())["colonies"]
+def start_server(state: Path) -> harness.Child:
+    env = {"POLYNB_COLONIES_LOCAL_PORT": "0", "POLYNB_COLONIES_LOCAL_STATE": str(state)}
+    environ = {key: value for key, value in os.environ.items() if key != "COLONIES_SERVER_HOST"}
+    return harness.Child("colonies-server", [sys.executable, "-m", "polynb", "up", "colonies", "--json"],
+                         env={**environ, **env}, inherit_env=False, folder=state.parent, stdin_stops=False)
+
+
+def server_info(server: harness.Child) -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for line in server.log.read_text().splitlines():
+            if line.startswith("{"):
+                return json.loads(line)["colonies"]
+        time.sleep(0.05)
+    raise RuntimeError("polynb up colonies printed no address")
 
 
 def client_env(info: dict) -> dict:
@@ -97,38 +96,52 @@ async def submit_and_drain(info: dict, executortype: str, count: int) -> float:
     done = await client.rpc({"msgtype": "getprocessesmsg", "colonyname": info["colony_name"], "count": 100,
                              "state": wire.SUCCESS, "executortype": executortype}, key)
     await client.close()
-    assert len(done or []) == min(count, 100), "every submitted process must have succeeded"
+    if len(done or []) != min(count, 100):
+        raise RuntimeError("every submitted process must have succeeded")
     return count / elapsed
 
 
+def serve(workdir: str, executors: str, info: str) -> None:
+    """The child: polynb's executor, ``executors`` assign loops, in a service of its own."""
+    from polynb.config import CORE_SETTINGS, Settings
+    from polynb.journal import Journal
+    from polynb.payload import Payload
+    from polynb.platforms.colonies.settings import SETTINGS
+    from polynb.service import Service
+
+    folder, loops = Path(workdir), int(executors)
+    environ = {**client_env(json.loads(info)), "POLYNB_COLONIES_ASSIGN_TIMEOUT": "5",
+               "POLYNB_WORKERS": str(max(4, loops))}
+    (folder / "polynb.yaml").write_text("")
+    settings = Settings({"core": CORE_SETTINGS, "colonies": SETTINGS}, environ=environ, path=folder / "polynb.yaml")
+    service = Service(settings=settings, journal=Journal(folder / f".polynb-{loops}"))
+    service.register(Payload("colonies", "echo", "def echo(*args):\n    return list(args)\n", None,
+                             {"executortype": f"polynb-{loops}", "concurrency": loops}, True))
+    harness.ready()
+    service.stop(timeout=5)
+
+
 def polynb_round_trips(info: dict, executors: int, count: int, workdir: Path) -> float:
-    environ = {**client_env(info), "POLYNB_COLONIES_ASSIGN_TIMEOUT": "5", "POLYNB_WORKERS": str(max(4, executors))}
-    (workdir / "polynb.yaml").write_text("")
-    settings = Settings({"core": CORE_SETTINGS, "colonies": SETTINGS}, environ=environ, path=workdir / "polynb.yaml")
-    service = Service(settings=settings, journal=Journal(workdir / f".polynb-{executors}"))
-    try:
-        executortype = f"polynb-{executors}"
-        service.register(Payload("colonies", "echo", "def echo(*args):\n    return list(args)\n", None,
-                                 {"executortype": executortype, "concurrency": executors}, True))
-        return asyncio.run(submit_and_drain(info, executortype, count))
-    finally:
-        service.stop(timeout=5)
+    with harness.Child.script(f"colonies-polynb-{executors}", __file__, str(workdir), str(executors),
+                              json.dumps(info), folder=workdir, profile=True) as ours:
+        ours.ready()
+        return asyncio.run(submit_and_drain(info, f"polynb-{executors}", count))
 
 
-def pycolonies_round_trips(info: dict, executors: int, count: int, python: Path) -> float:
+def pycolonies_round_trips(info: dict, executors: int, count: int, python: Path, workdir: Path) -> float:
     executortype = f"pycolonies-{executors}"
-    env = {**os.environ, **client_env(info), "BENCH_TYPE": executortype}
-    env.pop("PYTHONPATH", None)
-    loops = [subprocess.Popen([str(python), "-c", PEER_EXECUTOR], env={**env, "BENCH_NAME": f"{executortype}-{i}"},
-                              stdout=subprocess.PIPE, text=True, cwd="/") for i in range(executors)]
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env.update(client_env(info), BENCH_TYPE=executortype)
+    loops = [harness.Child(f"{executortype}-{i}", [str(python), "-c", PEER_EXECUTOR],
+                           env={**env, "BENCH_NAME": f"{executortype}-{i}"}, inherit_env=False, cwd="/",
+                           folder=workdir, stdin_stops=False) for i in range(executors)]
     try:
         for loop in loops:
-            assert loop.stdout.readline().strip() == "ready"
+            loop.ready()
         return asyncio.run(submit_and_drain(info, executortype, count))
     finally:
         for loop in loops:
-            loop.send_signal(signal.SIGKILL)
-            loop.wait()
+            loop.stop()
 
 
 def signatures(python: Path, count: int) -> dict[str, float]:
@@ -144,35 +157,49 @@ def signatures(python: Path, count: int) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([str(python), "-c", PEER_SIGN], input=json.dumps([key, messages]), capture_output=True,
                           text=True, check=True, env=env, cwd="/")
-    return {"polynb sign": sign_rate, "pycolonies sign": json.loads(done.stdout), "polynb recover": recover_rate}
+    return {"sign": sign_rate, "peer sign": json.loads(done.stdout), "recover": recover_rate}
+
+
+def run(args) -> dict:
+    processes, signed = (20, 200) if args.quick else (args.processes, args.signatures)
+    python = harness.peer_python("colonies", ["pycolonies==1.0.25"])
+    rows = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = Path(scratch)
+        with start_server(workdir / "server.sqlite") as server:
+            info = server_info(server)
+            for executors in (1, 4):
+                rows[f"round trips/s, {executors} executor(s)"] = (
+                    polynb_round_trips(info, executors, processes, workdir),
+                    pycolonies_round_trips(info, executors, processes, python, workdir))
+    rates = signatures(python, signed)
+    rows["sign/s"] = (rates["sign"], rates["peer sign"])
+    rows["recover/s"] = (rates["recover"], None)
+    print(f"ColonyOS, {processes} processes per round-trip run, {signed} signatures")
+    print(f"{'measure':<34}{'polynb':>10}{'pycolonies':>12}")
+    for name, (ours, theirs) in rows.items():
+        print(f"{name:<34}{ours:>10.1f}{(f'{theirs:.1f}' if theirs else 'n/a'):>12}")
+    one = rows["round trips/s, 1 executor(s)"]
+    return {"rows": rows, "ratios": {"round_trips_per_s": round(one[0], 1),
+                                     "round_trip_ratio": harness.ratio(*one),
+                                     "sign_ratio": harness.ratio(*rows["sign/s"]),
+                                     "recover_per_s": round(rates["recover"], 1)}}
+
+
+def arguments():
+    parser = harness.parser(__doc__)
+    parser.add_argument("--processes", type=int, default=100, help="processes per round-trip run (at most 100)")
+    parser.add_argument("--signatures", type=int, default=2000)
+    return parser
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--processes", type=int, default=100, help="processes per round-trip run (at most 100)")
-    parser.add_argument("--signatures", type=int, default=2000)
-    args = parser.parse_args()
-    python = peer_python("colonies", ["pycolonies==1.0.25"])
-    with tempfile.TemporaryDirectory() as scratch:
-        workdir = Path(scratch)
-        server, info = start_server(workdir / "server.sqlite")
-        try:
-            rows = []
-            for executors in (1, 4):
-                ours = polynb_round_trips(info, executors, args.processes, workdir)
-                theirs = pycolonies_round_trips(info, executors, args.processes, python)
-                rows.append((f"round trips/s, {executors} executor{'s' if executors > 1 else ''}", ours, theirs))
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(10)
-    rates = signatures(python, args.signatures)
-    rows.append(("sign/s", rates["polynb sign"], rates["pycolonies sign"]))
-    rows.append(("recover/s", rates["polynb recover"], None))
-    print(f"{'measure':<28}{'polynb':>12}{'pycolonies':>12}{'ratio':>8}")
-    for name, ours, theirs in rows:
-        ratio = f"{ours / theirs:.2f}x" if theirs else "n/a"
-        print(f"{name:<28}{ours:>12.1f}{(f'{theirs:.1f}' if theirs else 'n/a'):>12}{ratio:>8}")
-    return 0
+    args = arguments().parse_args()
+    if args.serve:
+        serve(*args.serve)
+        return 0
+    harness.profile_into(args.profile)
+    return harness.finish(run(args), args.json)
 
 
 if __name__ == "__main__":

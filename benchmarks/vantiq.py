@@ -1,22 +1,23 @@
 """Vantiq: polynb's connector against the real vantiqPythonExecConnector, same load, same local server.
 
-Both connect to one ``polynb up vantiq`` (each on its own source); the same queries go to each over the
-server's REST API from a few client threads. Printed: queries per second and p50/p99 latency for a small
-``code`` query and a cached ``name`` query, and polynb's ratio to the real connector.
+Both connect to one ``polynb up vantiq`` (each on its own source), each in a process of its own; the same
+queries go to each over the server's REST API from a few client threads, the sides taking turns in rounds.
+Printed: queries per second and p50/p99 latency for a small ``code`` query and a cached ``name`` query, and
+polynb's ratio to the real connector.
 
     .venv/bin/python benchmarks/vantiq.py [--queries 400] [--clients 4] [--rounds 4]
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "platforms" / "vantiq")]
+import harness
+
+harness.use_test_helpers("vantiq")
 
 from vantiq_harness import Rest, local_server, peer_connector, polynb_connector  # noqa: E402
 
@@ -25,10 +26,11 @@ WORKLOADS = {
     "cached name": {"name": "bench", "presetValues": {"x": 21}},
 }
 PRIME = {"name": "bench", "code": "y = x * 2\nz = [x, y]\n", "presetValues": {"x": 1}}
+SIDES = {"real connector": "benchPeer", "polynb": "benchPolynb"}
 
 
 def run_load(rest: Rest, source: str, query: dict, total: int, clients: int) -> tuple[float, list[float]]:
-    """(queries per second, latencies in seconds) of ``total`` queries spread over ``clients`` threads."""
+    """(seconds, latencies in seconds) of ``total`` queries spread over ``clients`` threads."""
     latencies: list[float] = []
     lock = threading.Lock()
     share = [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
@@ -50,55 +52,65 @@ def run_load(rest: Rest, source: str, query: dict, total: int, clients: int) -> 
         thread.start()
     for thread in threads:
         thread.join()
-    return len(latencies) / (time.perf_counter() - started), latencies
+    return time.perf_counter() - started, latencies
 
 
-def measure(rest: Rest, sides: dict[str, str], query: dict, total: int, clients: int,
-            rounds: int) -> dict[str, tuple[float, float, float]]:
-    """(q/s, p50 ms, p99 ms) per side; the sides take turns in rounds, so load from elsewhere hits both alike."""
-    spent = {side: 0.0 for side in sides}
-    latencies: dict[str, list[float]] = {side: [] for side in sides}
+def measure(rest: Rest, query: dict, total: int, clients: int, rounds: int) -> dict[str, dict]:
+    """A summary per side; the sides take turns in rounds, so load from elsewhere hits both alike."""
+    spent = {side: 0.0 for side in SIDES}
+    latencies: dict[str, list[float]] = {side: [] for side in SIDES}
     for round_number in range(rounds):
-        order = list(sides) if round_number % 2 == 0 else list(reversed(sides))
+        order = list(SIDES) if round_number % 2 == 0 else list(reversed(SIDES))
         for side in order:
-            qps, measured = run_load(rest, sides[side], query, total // rounds, clients)
-            spent[side] += len(measured) / qps
+            seconds, measured = run_load(rest, SIDES[side], query, total // rounds, clients)
+            spent[side] += seconds
             latencies[side].extend(measured)
-    return {side: (len(latencies[side]) / spent[side], percentile(latencies[side], 0.5) * 1000,
-                   percentile(latencies[side], 0.99) * 1000) for side in sides}
+    return {side: harness.summary(len(latencies[side]), spent[side], latencies[side]) for side in SIDES}
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+def serve(journal_dir: str, url: str, token: str, source: str) -> None:
+    """The child: polynb's connector in a service of its own."""
+    with polynb_connector(Path(journal_dir), url, token, source):
+        harness.ready()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--queries", type=int, default=400)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=4, help="turns each side takes, alternating")
-    args = parser.parse_args()
-    sides = {"real connector": "benchPeer", "polynb": "benchPolynb"}
+def run(args) -> dict:
+    queries, rounds = (40, 2) if args.quick else (args.queries, args.rounds)
+    ratios, rows = {}, {}
     with tempfile.TemporaryDirectory() as scratch, local_server() as info:
         rest = Rest(info["url"], info["token"])
-        with peer_connector(Path(scratch) / "peer", info["url"], info["token"], sides["real connector"]), \
-                polynb_connector(Path(scratch) / "journal", info["url"], info["token"], sides["polynb"]):
-            for source in sides.values():
+        with peer_connector(Path(scratch) / "peer", info["url"], info["token"], SIDES["real connector"]), \
+                harness.Child.script("vantiq-polynb", __file__, str(Path(scratch) / "journal"), info["url"],
+                                     info["token"], SIDES["polynb"], folder=Path(scratch), profile=True) as ours:
+            ours.ready()
+            for source in SIDES.values():
                 rest.wait_for_sessions(source, 1)
                 rest.query(source, PRIME)
                 run_load(rest, source, WORKLOADS["code"], 40, args.clients)  # warm-up
-            print(f"{args.queries} queries per workload and side, {args.clients} clients, {args.rounds} alternating "
-                  "rounds, one local server")
-            print(f"{'workload':<12} {'side':<15} {'q/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
             for workload, query in WORKLOADS.items():
-                figures = measure(rest, sides, query, args.queries, args.clients, args.rounds)
-                for side, (qps, p50, p99) in figures.items():
-                    print(f"{workload:<12} {side:<15} {qps:8.0f} {p50:8.2f} {p99:8.2f}")
-                real, ours = figures["real connector"], figures["polynb"]
-                print(f"{workload:<12} {'polynb / real':<15} {ours[0] / real[0]:8.2f} {ours[1] / real[1]:8.2f} "
-                      f"{ours[2] / real[2]:8.2f}")
-    return 0
+                rows[workload] = measure(rest, query, queries, args.clients, rounds)
+                harness.print_table(f"Vantiq {workload} query: {queries} per side, {args.clients} clients, "
+                                    f"{rounds} alternating rounds, one local server", rows[workload], "q/s")
+                key = "code_ratio" if workload == "code" else "cached_ratio"
+                ratios[key] = harness.ratio(rows[workload]["polynb"]["rate"], rows[workload]["real connector"]["rate"])
+    return {"rows": rows, "ratios": ratios}
+
+
+def arguments():
+    parser = harness.parser(__doc__)
+    parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4, help="turns each side takes, alternating")
+    return parser
+
+
+def main() -> int:
+    args = arguments().parse_args()
+    if args.serve:
+        serve(*args.serve)
+        return 0
+    harness.profile_into(args.profile)
+    return harness.finish(run(args), args.json)
 
 
 if __name__ == "__main__":

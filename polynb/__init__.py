@@ -100,13 +100,7 @@ def records(all_notebooks: bool = False, **filters: Any) -> list:
     that does not know its notebook (run by nbclient or papermill, or plain IPython) means its own records.
     """
     journal = get_journal()
-    if not all_notebooks:
-        if journal.notebook is not None:
-            filters.setdefault("notebook", journal.notebook)
-        else:
-            filters.setdefault("host", journal.host)
-            filters.setdefault("pid", journal.pid)
-    return journal.records(**filters)
+    return journal.records(**{**journal.scope(folder=all_notebooks), **filters})
 
 
 def serving() -> str:

@@ -8,11 +8,15 @@ import os
 import shlex
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, platforms
 from .private import private_file
+
+if TYPE_CHECKING:
+    from .journal import Journal
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("notebook", type=Path)
     serve.add_argument("--kernel", default="python3", help="kernel name (default python3)")
     serve.add_argument("--cell-timeout", type=float, default=600.0)
+    serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                       help="serve Prometheus metrics of the executions at http://BIND_HOST:PORT/metrics (0: a free port)")
 
     journal = commands.add_parser("journal", help="print the records of a journal")
     journal.add_argument("directory", nargs="?", type=Path, help="a .polynb folder (default: ./.polynb)")
@@ -61,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from .serve import serve_notebook
 
-        return serve_notebook(args.notebook, kernel_name=args.kernel, cell_timeout=args.cell_timeout)
+        return serve_notebook(args.notebook, kernel_name=args.kernel, cell_timeout=args.cell_timeout,
+                              metrics_port=args.metrics_port)
     if args.command == "journal":
         filters = {"platform": args.platform, "payload": args.payload, "status": args.status, "limit": args.limit}
         return _journal(args.directory, args.json, filters)
@@ -126,7 +133,11 @@ def _write_env(path: Path, chosen: dict, info: dict) -> None:
     partial.replace(path)
 
 
-def _open_journal(directory: Path | None):
+def _read_journal(directory: Path | None, show: Callable[[Journal], list[str]]) -> int:
+    """Print the lines ``show`` makes of the journal, read-only; a journal that is missing or cannot be read
+    (corrupt, not a journal, unreachable) is one line on stderr and exit status 1, never a traceback."""
+    import sqlite3
+
     from .journal import FILENAME, Journal
     from .service import load_settings
 
@@ -135,8 +146,19 @@ def _open_journal(directory: Path | None):
         directory = Path(configured) if configured else Path.cwd() / ".polynb"
     if not (directory / FILENAME).is_file():
         print(f"polynb: no journal in {directory}", file=sys.stderr)
-        return None
-    return Journal(directory, readonly=True)
+        return 1
+    try:
+        journal = Journal(directory, readonly=True)
+        try:
+            lines = show(journal)
+        finally:
+            journal.close_db()
+    except (sqlite3.DatabaseError, OSError) as exc:
+        print(f"polynb: cannot read the journal {directory / FILENAME}: {exc}", file=sys.stderr)
+        return 1
+    for line in lines:
+        print(line)
+    return 0
 
 
 def _journal(directory: Path | None, as_json: bool, filters: dict) -> int:
@@ -144,27 +166,24 @@ def _journal(directory: Path | None, as_json: bool, filters: dict) -> int:
     from . import jsonvalue
     from .tables import format_table, journal_rows
 
-    journal = _open_journal(directory)
-    if journal is None:
-        return 1
-    records = journal.records(**filters)
-    if as_json:
-        for record in records:
-            print(jsonvalue.dumps(record.as_dict()))
-    else:
-        print(format_table(journal_rows(records)))
-    return 0
+    def show(journal: Journal) -> list[str]:
+        records = journal.records(**filters)
+        if as_json:
+            return [jsonvalue.dumps(record.as_dict()) for record in records]
+        return [format_table(journal_rows(records))]
+
+    return _read_journal(directory, show)
 
 
 def _status(directory: Path | None) -> int:
-    journal = _open_journal(directory)
-    if journal is None:
-        return 1
-    for row in journal.platforms():
-        print(f"{row.platform}: {row.state}" + (f" at {row.address}" if row.address else ""))
-    for payload in journal.payloads():
-        print(f"{payload.platform} {payload.name} v{payload.version}" + (f" {payload.address}" if payload.address else ""))
-    return 0
+    def show(journal: Journal) -> list[str]:
+        return ([f"{row.platform}: {row.state}" + (f" at {row.address}" if row.address else "")
+                 for row in journal.platforms()] +
+                [f"{payload.platform} {payload.name} v{payload.version}" + (f" {payload.address}" if payload.address
+                                                                              else "")
+                 for payload in journal.payloads()])
+
+    return _read_journal(directory, show)
 
 
 if __name__ == "__main__":

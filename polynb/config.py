@@ -31,6 +31,17 @@ class Setting:
     help: str = ""
 
 
+MIN_RECORD_BYTES = 1024  # room for the head of a cut field and the mark that says it was cut
+
+
+def _record_limit(text: str) -> int:
+    """``max_record_bytes``: a whole number of bytes that a cut field and its mark fit in."""
+    size = int(text)
+    if size < MIN_RECORD_BYTES:
+        raise ValueError(f"it must be at least {MIN_RECORD_BYTES} bytes")
+    return size
+
+
 CORE_SETTINGS = (
     Setting("journal_dir", "POLYNB_JOURNAL_DIR", None, help="folder of the journal (default: .polynb beside the notebook)"),
     Setting("workers", "POLYNB_WORKERS", 4, cast=int, help="worker threads that run payloads"),
@@ -38,6 +49,9 @@ CORE_SETTINGS = (
     Setting("bind_host", "POLYNB_BIND_HOST", "127.0.0.1", help="address every server polynb starts binds"),
     Setting("call_timeout", "POLYNB_CALL_TIMEOUT", 60.0, cast=float,
             help="seconds a call helper (call, request, query, --wait) waits for its answer by default"),
+    Setting("max_record_bytes", "POLYNB_MAX_RECORD_BYTES", 1 << 20, cast=_record_limit,
+            help="bytes a journal record keeps of each field (input, output, stdout, stderr, logs, error, "
+                 "traceback); a longer one is cut and marked with its size, the payload still gets all of it"),
 )
 
 
@@ -60,14 +74,15 @@ def notebook_directory() -> Path:
     return path.parent if path is not None and path.parent.is_dir() else Path.cwd()
 
 
-def config_path() -> Path | None:
+def config_path(directory: Path | None = None) -> Path | None:
+    """``POLYNB_CONFIG``, else the ``polynb.yaml`` in ``directory`` (default: the notebook's folder)."""
     named = os.environ.get("POLYNB_CONFIG")
     if named:
         path = Path(named)
         if not path.is_file():
             raise ConfigError(f"POLYNB_CONFIG names {named}, which is not a file")
         return path
-    path = notebook_directory() / "polynb.yaml"
+    path = (directory or notebook_directory()) / "polynb.yaml"
     return path if path.is_file() else None
 
 
@@ -139,6 +154,13 @@ def _cast(setting: Setting, text: str) -> Any:
         return setting.cast(text)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{setting.env or setting.key}={text!r} is not a valid {setting.key}: {exc}") from exc
+
+
+def core_section(directory: Path | None = None, environ: Mapping[str, str] | None = None) -> Section:
+    """The core settings alone, for processes that know no platform schema (a stand-in in ``polynb up``, the
+    lab extension); the other sections of ``polynb.yaml`` are left to whoever reads them."""
+    data = _read_yaml(config_path(directory))
+    return Section("core", CORE_SETTINGS, data.get("core") or {}, os.environ if environ is None else environ)
 
 
 class Settings:

@@ -2,14 +2,17 @@
 
 One SQLite file (WAL, so readers such as the lab panel never block writers) under the notebook's
 ``.polynb/`` folder holds three tables: ``executions`` (the records), ``payloads`` (what each cell
-registered, by version) and ``platforms`` (each binding's connection state). Observers are told which
-record changed; they read the journal themselves, so a widget knows the journal and nothing else.
+registered, by version) and ``platforms`` (each kernel's binding states, with what tells a reader whether
+that kernel still runs). Observers are told which record changed; they read the journal themselves, so a
+widget knows the journal and nothing else.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sqlite3
+import tempfile
 import threading
 import time
 import uuid
@@ -19,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from . import jsonvalue
-from .config import notebook_directory, notebook_path
+from .config import core_section, notebook_directory, notebook_path
 
 RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "received", "running", "succeeded", "failed", "interrupted"
 STATUSES = (RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED)
 OPEN_STATUSES = (RECEIVED, RUNNING)
+STOPPED, GONE = "stopped", "gone"  # a platform stopped by its kernel; one whose kernel exited without saying so
+LEASE = 60.0  # seconds a platform state stays trusted on other hosts unless its kernel renews it
 FILENAME = "journal.sqlite"
 
 #: Migration N brings a journal from schema version N to N + 1 (``PRAGMA user_version``); append, never edit.
@@ -77,6 +82,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     updated_at REAL NOT NULL,
     pid INTEGER NOT NULL
 )""",
+    ),
+    (  # 2: platform states per kernel (host, pid, process start, lease); indexes for the widgets' refreshes
+        """CREATE TABLE platform_states (
+    platform TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    process_started REAL,
+    state TEXT NOT NULL,
+    address TEXT,
+    detail TEXT,
+    updated_at REAL NOT NULL,
+    lease_until REAL,
+    PRIMARY KEY (platform, host, pid)
+)""",
+        "INSERT INTO platform_states (platform, host, pid, state, address, detail, updated_at)"
+        " SELECT platform, '', pid, state, address, detail, updated_at FROM platforms",
+        "DROP TABLE platforms",
+        "ALTER TABLE platform_states RENAME TO platforms",
+        # a kernel's executions of a payload, newest last, with what counting them needs (status, version)
+        "CREATE INDEX IF NOT EXISTS executions_kernel"
+        " ON executions(platform, payload, host, pid, received_at, status, version)",
+        "CREATE INDEX IF NOT EXISTS executions_recent ON executions(platform, payload, received_at)",
+        "CREATE INDEX IF NOT EXISTS executions_received ON executions(received_at)",
+        "DROP INDEX IF EXISTS executions_payload",  # executions_recent starts with the same columns
     ),
 )
 
@@ -142,16 +171,26 @@ class PayloadRow:
 
 @dataclass
 class PlatformRow:
+    """A platform's state as one kernel (``host``, ``pid``) last reported it; ``gone`` once that kernel has exited."""
+
     platform: str
     state: str
     address: str | None
     detail: str | None
     updated_at: float
+    host: str = ""
+    pid: int = 0
+    reported: str = ""  # the state the kernel wrote, kept when ``state`` says it is gone
 
 
-def default_directory() -> Path:
-    """``.polynb/`` beside the notebook."""
-    return notebook_directory() / ".polynb"
+def default_directory(notebook_folder: Path | None = None) -> Path:
+    """The one answer to "where is this notebook's journal": ``core.journal_dir`` (``POLYNB_JOURNAL_DIR`` or
+    ``polynb.yaml``; a relative one beside the notebook), else ``.polynb/`` beside the notebook.
+
+    ``notebook_folder`` defaults to this kernel's notebook's folder; the lab extension names each session's.
+    """
+    folder = notebook_folder or notebook_directory()
+    return folder / (core_section(folder)["journal_dir"] or ".polynb")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -164,6 +203,25 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def process_started(pid: int) -> float | None:
+    """When a process started, in clock ticks since boot (Linux ``/proc``), so a reused pid is told apart;
+    None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return float(stat.rpartition(")")[2].split()[19])
+
+
+def kernel_alive(host: str, pid: int, started: float | None, lease_until: float | None,
+                 here: str, now: float) -> bool:
+    """Whether the kernel that wrote a row still runs: on this host, its pid with the same start time;
+    elsewhere, its lease (renewed while it lives) has not expired."""
+    if host == here:
+        return _pid_alive(pid) and (started is None or process_started(pid) in (None, started))
+    return lease_until is not None and lease_until > now
+
+
 class Journal:
     """Thread-safe writer and reader of one journal file.
 
@@ -171,7 +229,8 @@ class Journal:
     panel's server extension): no schema creation, no marking of orphans.
     """
 
-    def __init__(self, directory: str | os.PathLike | None = None, readonly: bool = False) -> None:
+    def __init__(self, directory: str | os.PathLike | None = None, readonly: bool = False,
+                 max_record_bytes: int | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_directory()
         self.path = self.directory / FILENAME
         self._lock = threading.RLock()
@@ -181,10 +240,14 @@ class Journal:
         notebook = notebook_path()
         self.notebook = str(notebook) if notebook is not None else None  # the writing kernel's notebook
         self.interrupted_on_open = 0
+        self.process_started = process_started(self.pid)  # with host and pid, names this kernel in platform states
+        self._lease_stop = threading.Event()
+        self._lease_keeper: threading.Thread | None = None
+        #: bytes a record keeps of each field (``core.max_record_bytes``): what is longer is cut and marked
+        self.max_record_bytes = max_record_bytes or core_section()["max_record_bytes"]
+        self._snapshot: tempfile.TemporaryDirectory | None = None
         if readonly:
-            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
-                                       isolation_level=None, timeout=30)
-            self._db.row_factory = sqlite3.Row
+            self._db, self._snapshot = _open_reader(self.path)
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -245,7 +308,7 @@ class Journal:
                 self._db.execute(
                     "INSERT INTO executions (id, seq, platform, payload, version, status, input, meta,"
                     " received_at, host, pid, notebook) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (record_id, seq, platform, payload, version, RECEIVED, jsonvalue.dumps(input),
+                    (record_id, seq, platform, payload, version, RECEIVED, self._json(input),
                      jsonvalue.dumps(meta or {}), time.time(), self.host, self.pid, self.notebook),
                 )
             except BaseException:
@@ -254,6 +317,12 @@ class Journal:
             self._db.execute("COMMIT")
         self._notify("execution", record_id)
         return record_id
+
+    def _json(self, value: Any) -> str:
+        return jsonvalue.dumps_within(value, self.max_record_bytes)
+
+    def _text(self, text: str | None) -> str | None:
+        return None if text is None else jsonvalue.clip(text, self.max_record_bytes)
 
     def started(self, record_id: str, version: int | None) -> None:
         self._write("UPDATE executions SET status=?, version=?, started_at=? WHERE id=?",
@@ -272,8 +341,8 @@ class Journal:
             self._db.execute(
                 "UPDATE executions SET status=?, output=?, error=?, traceback=?, stdout=?, stderr=?,"
                 " logs=?, meta=?, started_at=COALESCE(started_at, ?), finished_at=? WHERE id=?",
-                (final, jsonvalue.dumps(output), error, traceback, stdout, stderr,
-                 jsonvalue.dumps(logs or []), jsonvalue.dumps(merged), now, now, record_id),
+                (final, self._json(output), self._text(error), self._text(traceback), self._text(stdout),
+                 self._text(stderr), self._json(logs or []), jsonvalue.dumps(merged), now, now, record_id),
             )
         self._notify("execution", record_id)
 
@@ -320,18 +389,10 @@ class Journal:
     def records(self, *, platform: str | None = None, payload: str | None = None,
                 status: str | None = None, since: float | None = None, limit: int | None = 100,
                 newest_first: bool = True, notebook: str | None = None, host: str | None = None,
-                pid: int | None = None) -> list[Record]:
+                pid: int | None = None, version: Versions = None) -> list[Record]:
         """Records matching every given filter (``host`` and ``pid`` name the kernel that received them)."""
-        clauses, params = [], []
-        for column, value in (("platform", platform), ("payload", payload), ("status", status),
-                              ("notebook", notebook), ("host", host), ("pid", pid)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if since is not None:
-            clauses.append("received_at >= ?")
-            params.append(since)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _where(platform=platform, payload=payload, status=status, notebook=notebook, host=host,
+                               pid=pid, version=version, since=since)
         order = "DESC" if newest_first else "ASC"
         tail = " LIMIT ?" if limit is not None else ""
         if limit is not None:
@@ -340,14 +401,57 @@ class Journal:
             rows = self._db.execute(f"SELECT * FROM executions {where} ORDER BY seq {order}{tail}", params).fetchall()
         return [_record(row) for row in rows]
 
-    def counts(self, platform: str, payload: str) -> dict[str, int]:
-        """Executions of one payload by status."""
+    def last(self, **filters: Any) -> Record | None:
+        """The newest record matching ``filters`` (as :meth:`records`; ``status`` may be a tuple of them),
+        found by walking an index from its newest end."""
+        where, params = _where(**filters)
+        with self._lock:
+            row = self._db.execute(f"SELECT * FROM executions {where} ORDER BY received_at DESC LIMIT 1",
+                                   params).fetchone()
+        return _record(row) if row is not None else None
+
+    def counts(self, platform: str, payload: str, **filters: Any) -> dict[str, int]:
+        """Executions of one payload by status; ``filters`` as :meth:`records` takes them (version, host, pid...)."""
+        where, params = _where(platform=platform, payload=payload, **filters)
+        with self._lock:
+            rows = self._db.execute(f"SELECT status, COUNT(*) AS n FROM executions {where} GROUP BY status",
+                                    params).fetchall()
+        return {row["status"]: row["n"] for row in rows}
+
+    def per_interval(self, since: float, interval: float, **filters: Any) -> list[tuple[int, int, int]]:
+        """(interval index from ``since``, executions received, of which failed) for the intervals that had any:
+        one range read of an index, however busy the payload."""
+        where, params = _where(since=since, **filters)
         with self._lock:
             rows = self._db.execute(
-                "SELECT status, COUNT(*) AS n FROM executions WHERE platform=? AND payload=? GROUP BY status",
-                (platform, payload),
-            ).fetchall()
-        return {row["status"]: row["n"] for row in rows}
+                f"SELECT CAST((received_at - ?) / ? AS INTEGER) AS slot, COUNT(*) AS n,"
+                f" SUM(status IN (?, ?)) AS bad FROM executions {where} GROUP BY slot ORDER BY slot",
+                [since, interval, FAILED, INTERRUPTED, *params]).fetchall()
+        return [(row["slot"], row["n"], row["bad"]) for row in rows]
+
+    def durations(self, since: float, limit: int, **filters: Any) -> list[float]:
+        """How long the newest ``limit`` executions received since ``since`` ran, shortest first."""
+        where, params = _where(since=since, **filters)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT finished_at - started_at AS took FROM (SELECT started_at, finished_at FROM executions"
+                f" {where} AND finished_at IS NOT NULL AND started_at IS NOT NULL"
+                f" ORDER BY received_at DESC LIMIT ?) ORDER BY took", [*params, limit]).fetchall()
+        return [row["took"] for row in rows]
+
+    def scope(self, folder: bool = False) -> dict[str, Any]:
+        """The record filters of "this notebook" (its records across restarts; a kernel that does not know its
+        notebook means its own), or of the whole folder: one meaning for ``polynb.records()``, ``%polynb``
+        and the widgets."""
+        if folder:
+            return {}
+        if self.notebook is not None:
+            return {"notebook": self.notebook}
+        return self.kernel()
+
+    def kernel(self) -> dict[str, Any]:
+        """The record filters of this kernel's own executions (what a cell's status widget counts)."""
+        return {"host": self.host, "pid": self.pid}
 
     # -- payloads and platforms ------------------------------------------------------------------
     def payload_registered(self, platform: str, name: str, version: int, digest: str, entry: str | None,
@@ -371,24 +475,172 @@ class Journal:
         params = [notebook] if notebook is not None else []
         with self._lock:
             rows = self._db.execute(f"SELECT * FROM payloads {where} ORDER BY platform, name, version", params).fetchall()
-        return [PayloadRow(**{**dict(row), "options": jsonvalue.loads(row["options"]),
-                              "active": bool(row["active"])}) for row in rows]
+        return [_payload_row(row) for row in rows]
+
+    def payload(self, platform: str, name: str, version: int | None = None) -> PayloadRow | None:
+        """One version of a payload, or (``version`` None) the one registered last, active or not."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM payloads WHERE platform=? AND name=?" + (" AND version=?" if version is not None else "")
+                + " ORDER BY registered_at DESC LIMIT 1",
+                (platform, name) + ((version,) if version is not None else ())).fetchone()
+        return _payload_row(row) if row is not None else None
 
     def platform_state(self, platform: str, state: str, address: str | None = None,
                        detail: str | None = None) -> None:
-        self._write("INSERT OR REPLACE INTO platforms VALUES (?,?,?,?,?,?)",
-                    (platform, state, address, detail, time.time(), self.pid))
+        """Record a platform's state as this kernel sees it, with what tells later readers whether it still runs."""
+        now = time.time()
+        self._write("INSERT OR REPLACE INTO platforms (platform, host, pid, process_started, state, address, detail,"
+                    " updated_at, lease_until) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (platform, self.host, self.pid, self.process_started, state, address, detail, now, now + LEASE))
+        self._keep_lease()
         self._notify("platform", platform)
 
-    def platforms(self) -> list[PlatformRow]:
+    def _keep_lease(self) -> None:
+        """Renew this kernel's lease on its platform states while it lives, for readers on other hosts."""
         with self._lock:
-            rows = self._db.execute("SELECT * FROM platforms ORDER BY platform").fetchall()
-        return [PlatformRow(**{k: row[k] for k in ("platform", "state", "address", "detail", "updated_at")})
-                for row in rows]
+            if self._lease_keeper is not None:
+                return
+            self._lease_keeper = threading.Thread(target=self._renew_leases, name="polynb-lease", daemon=True)
+        self._lease_keeper.start()
+
+    def _renew_leases(self) -> None:
+        while not self._lease_stop.wait(LEASE / 3):
+            with self._lock:
+                if self._lease_stop.is_set():
+                    return
+                self._db.execute("UPDATE platforms SET lease_until=? WHERE host=? AND pid=?",
+                                 (time.time() + LEASE, self.host, self.pid))
+
+    def platforms(self, mine_first: bool = False) -> list[PlatformRow]:
+        """Each platform's state as the kernel that reported it last saw it (``gone`` if that kernel exited);
+        ``mine_first`` prefers this kernel's report over a later one from another kernel sharing the folder."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM platforms ORDER BY platform, updated_at DESC").fetchall()
+        chosen: dict[str, sqlite3.Row] = {}
+        for row in rows:  # newest first within a platform
+            mine = (row["host"], row["pid"]) == (self.host, self.pid)
+            if row["platform"] not in chosen or (mine_first and mine):
+                chosen[row["platform"]] = row
+        now = time.time()
+        return [self._platform_row(row, now) for row in chosen.values()]
+
+    def _platform_row(self, row: sqlite3.Row, now: float) -> PlatformRow:
+        state, detail = row["state"], row["detail"]
+        if state != STOPPED and not kernel_alive(row["host"], row["pid"], row["process_started"],
+                                                 row["lease_until"], self.host, now):
+            state = GONE
+            detail = (f"the kernel that reported {row['state']!r} ({row['host'] or 'unknown host'}, pid {row['pid']})"
+                      " has exited")
+        return PlatformRow(row["platform"], state, row["address"], detail, row["updated_at"], row["host"],
+                           row["pid"], row["state"])
 
     def close_db(self) -> None:
         with self._lock:
+            self._lease_stop.set()
             self._db.close()
+            if self._snapshot is not None:
+                self._snapshot.cleanup()
+
+    def tallies(self, bounds: Iterable[float] = (), after_seq: int = 0, upto_seq: int | None = None,
+                **filters: Any) -> list[dict[str, Any]]:
+        """Executions with ``after_seq < seq <= upto_seq``, counted by platform, payload, version and status in one
+        range read (what a metrics scrape reads): ``count``; of those that ran, ``timed``, their ``seconds`` in all,
+        and ``within``, how many ran at most each of ``bounds`` seconds. ``filters`` as :meth:`records` takes them."""
+        bounds = tuple(bounds)
+        where, params = _where(**filters)
+        within = "".join(f", SUM(finished_at - started_at <= ?) AS within_{i}" for i in range(len(bounds)))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT platform, payload, version, status, COUNT(*) AS count, COUNT(finished_at - started_at)"
+                f" AS timed, TOTAL(finished_at - started_at) AS seconds{within} FROM executions {where}"
+                f" AND seq > ? AND seq <= ? GROUP BY platform, payload, version, status",
+                [*bounds, *params, after_seq, upto_seq if upto_seq is not None else 2 ** 63 - 1]).fetchall()
+        return [{"platform": row["platform"], "payload": row["payload"], "version": row["version"],
+                 "status": row["status"], "count": row["count"], "timed": row["timed"], "seconds": row["seconds"],
+                 "within": [row[f"within_{i}"] or 0 for i in range(len(bounds))]} for row in rows]
+
+    def settled(self, after_seq: int = 0, **filters: Any) -> int:
+        """The highest seq up to which every record after ``after_seq`` (of ``filters``) has finished: those records
+        never change again, so a reader that has counted them can read only the ones after it next time."""
+        where, params = _where(**filters)
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT MIN(CASE WHEN status IN (?, ?) THEN seq END) AS open, MAX(seq) AS last FROM executions"
+                f" {where} AND seq > ?", [*OPEN_STATUSES, *params, after_seq]).fetchone()
+        if row["open"] is not None:
+            return row["open"] - 1
+        return row["last"] if row["last"] is not None else after_seq
+
+
+def _open_reader(path: Path) -> tuple[sqlite3.Connection, tempfile.TemporaryDirectory | None]:
+    """A connection that only reads, and the temporary folder it reads from, if any.
+
+    A WAL journal in a folder this process cannot write (SQLite cannot make its ``-shm`` there) is read with
+    ``immutable=1`` when its WAL holds nothing, else from a copy of the file and its WAL. A file that is no
+    journal raises :class:`sqlite3.DatabaseError` here, not at the first query.
+    """
+    try:
+        return _reader(f"{path.resolve().as_uri()}?mode=ro"), None
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc) and "unable to open" not in str(exc):
+            raise
+    wal = path.with_name(path.name + "-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        return _reader(f"{path.resolve().as_uri()}?immutable=1"), None
+    snapshot = tempfile.TemporaryDirectory(prefix="polynb-journal-")
+    for source in (path, wal):
+        shutil.copyfile(source, Path(snapshot.name) / source.name)
+    try:
+        return _reader(f"{(Path(snapshot.name) / path.name).as_uri()}"), snapshot
+    except BaseException:
+        snapshot.cleanup()
+        raise
+
+
+def _reader(uri: str) -> sqlite3.Connection:
+    db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None, timeout=30)
+    db.row_factory = sqlite3.Row
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+Versions = int | tuple[int | None, ...] | None  # a version, several (None: not known yet), or any
+_FILTER_COLUMNS = ("platform", "payload", "status", "notebook", "host", "pid")
+
+
+def _where(*, since: float | None = None, version: Versions = None, **columns: Any) -> tuple[str, list]:
+    """The WHERE clause of record filters: each column equal to its value, versions, and received since."""
+    clauses, params = [], []
+    for column, value in columns.items():
+        if column not in _FILTER_COLUMNS:
+            raise TypeError(f"no record filter named {column!r}")
+        if isinstance(value, tuple):
+            clauses.append(f"{column} IN ({','.join('?' * len(value))})")
+            params.extend(value)
+        elif value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if isinstance(version, int):
+        clauses.append("version = ?")
+        params.append(version)
+    elif version is not None:
+        known = [v for v in version if v is not None]
+        either = [f"version IN ({','.join('?' * len(known))})"] if known else []
+        clauses.append("(" + " OR ".join(either + (["version IS NULL"] if None in version else [])) + ")")
+        params.extend(known)
+    if since is not None:
+        clauses.append("received_at >= ?")
+        params.append(since)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else "WHERE 1"), params
+
+
+def _payload_row(row: sqlite3.Row) -> PayloadRow:
+    return PayloadRow(**{**dict(row), "options": jsonvalue.loads(row["options"]), "active": bool(row["active"])})
 
 
 def _record(row: sqlite3.Row) -> Record:

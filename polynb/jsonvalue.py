@@ -3,7 +3,8 @@
 The journal and the lab panel must carry every input and output, including bytes and objects JSON cannot
 hold: bytes round-trip as ``{"$bytes": base64}`` so a recorded input can be replayed; anything else is kept
 as ``{"$repr": repr(obj)}`` so it can at least be read. :func:`dumps` never raises: keys JSON refuses,
-cycles, integers too long to print and nesting too deep to walk become marked reprs too.
+cycles, integers too long to print and nesting too deep to walk become marked reprs too. A value or text
+over a record's size limit is kept as its marked head (:func:`dumps_within`, :func:`clip`).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 _BYTES = "$bytes"
 _REPR = "$repr"
+CUT = "$cut"  # a value a journal record kept only the head of (see :func:`dumps_within`)
 MAX_DEPTH = 200  # deeper than this a value is kept as its repr: json's own recursion would give up
 
 
@@ -78,6 +80,45 @@ def dumps(value: Any) -> str:
     except UnicodeEncodeError:  # lone surrogates (e.g. from surrogateescape): escape them instead
         text = json.dumps(json.loads(text), ensure_ascii=True)
     return text
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _head(text: str, size: int) -> str:
+    """The longest start of ``text`` that takes at most ``size`` bytes in UTF-8 (no character split)."""
+    return text.encode("utf-8", "surrogatepass")[:max(size, 0)].decode("utf-8", "ignore")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` as it is when it takes at most ``limit`` bytes in UTF-8, else its head and a last line that
+    says it was cut and how many bytes it held."""
+    if len(text) * 4 <= limit:
+        return text
+    size = _utf8_size(text)
+    if size <= limit:
+        return text
+    mark = f"\n[polynb cut this field: it held {size} bytes, a record keeps at most {limit}]"
+    return _head(text, limit - _utf8_size(mark)) + mark
+
+
+def dumps_within(value: Any, limit: int) -> str:
+    """:func:`dumps`, but JSON text over ``limit`` bytes becomes ``{"$cut": <the head of that text>, "bytes":
+    <its size>}``, itself at most ``limit`` bytes: a reader sees that it was cut and how big it was."""
+    text = dumps(value)
+    if len(text) * 4 <= limit:
+        return text
+    size = _utf8_size(text)
+    if size <= limit:
+        return text
+    budget = limit - _utf8_size(json.dumps({CUT: "", "bytes": size}))
+    while True:  # escaping may grow the head; dropping the excess from it is always enough
+        marked = json.dumps({CUT: _head(text, budget), "bytes": size}, ensure_ascii=False)
+        excess = _utf8_size(marked) - limit
+        if excess <= 0:
+            return marked
+        budget -= excess
 
 
 def _decode_tagged(obj: dict) -> Any:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 from . import progress
+from .children import terminate
 
 PARENT_ENV = "POLYNB_STANDIN_PARENT"
 
@@ -30,14 +30,7 @@ class LocalStandIn:
         self.info = info
 
     async def stop(self, timeout: float = 10.0) -> None:
-        if self.process.returncode is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout)
-        except asyncio.TimeoutError:
-            self.process.kill()
-            await self.process.wait()
+        await terminate(self.process, timeout)
 
 
 async def start_local(platform: str, timeout: float = 120.0, env: Mapping[str, str] | None = None) -> LocalStandIn:
@@ -54,8 +47,7 @@ async def start_local(platform: str, timeout: float = 120.0, env: Mapping[str, s
     try:
         line = await asyncio.wait_for(process.stdout.readline(), timeout)
     except asyncio.TimeoutError:
-        process.kill()
-        await process.wait()
+        await terminate(process, 0)
         raise RuntimeError(f"the local {platform} stand-in did not start within {timeout:.0f} s") from None
     if not line:
         await process.wait()

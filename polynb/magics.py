@@ -17,7 +17,9 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 import polynb
 
+from . import jsonbody
 from .config import ConfigError
+from .jsonbody import BodyRefused
 from .payload import Payload, PayloadError
 from .runner import credit_running_cell
 from .tables import format_table, journal_rows
@@ -47,6 +49,28 @@ def without_comment(line: str) -> str:
 def parse_options(magic: Callable, line: str) -> Any:
     """``parse_argstring`` of the line without its trailing comment: what every polynb magic parses with."""
     return parse_argstring(magic, without_comment(line))
+
+
+_JSON_KINDS = {list: "list", dict: "object"}
+
+
+def json_argument(magic: str, what: str, text: str | None, kind: type = object, default: Any = None,
+                  evaluate: Callable[[str], Any] | None = None) -> Any:
+    """A magic's JSON argument, read alike by every platform: ``default`` when it is empty, a JSON value of
+    ``kind`` (``true``/``false`` included), else — with ``evaluate`` — a Python expression; a UsageError
+    naming the magic and ``what`` otherwise."""
+    text = (text or "").strip()
+    if not text:
+        return default
+    try:
+        value = jsonbody.loads(text)
+    except BodyRefused as refusal:
+        if evaluate is None:
+            raise UsageError(f"{magic}: {what} is not JSON: {refusal.__cause__ or refusal}") from None
+        value = evaluate(text)
+    if not isinstance(value, kind):
+        raise UsageError(f"{magic}: {what} must be a JSON {_JSON_KINDS.get(kind, kind.__name__)}")
+    return value
 
 
 def payload_arguments(magic: Callable) -> Callable:
@@ -85,12 +109,18 @@ def register_cell(shell, platform: str, name: str, cell: str, *, entry: str | No
         credit_running_cell(shell, source)
     payload = Payload(platform, name, source, entry, dict(options or {}), isolated, cell_id(shell))
     try:
-        polynb.get_service().register(payload)
+        registration = polynb.get_service().register(payload)
     except (PayloadError, ConfigError, KeyError) as exc:
         raise UsageError(f"polynb: {exc}") from None
-    except Exception as exc:  # the platform refused or could not be reached: say so in one line
-        raise UsageError(f"polynb: could not register {name!r} on {platform}: {type(exc).__name__}: {exc}") from None
-    polynb.show(("status", platform, name), CellStatus(polynb.get_journal(), platform, name))
+    except Exception as exc:  # the platform refused or could not be reached: an error widget and one line
+        reason = f"{type(exc).__name__}: {exc}"
+        refused = CellStatus(polynb.get_journal(), platform, name, refused=reason)
+        polynb.show(("status", payload.cell_id or id(refused)), refused)
+        raise UsageError(f"polynb: could not register {name!r} on {platform}: {reason}") from None
+    # One widget per display, following its own version: a re-run cell replaces its own widget (its output
+    # was cleared), never another cell's; without a cell id (nbclient, IPython) every widget stays.
+    status = CellStatus(polynb.get_journal(), platform, name, registration.version.version)
+    polynb.show(("status", payload.cell_id or id(status)), status)
 
 
 @magics_class
@@ -111,7 +141,10 @@ class PolynbMagics(Magics):
     def _do_dashboard(self, rest: str):
         from .widgets import Dashboard
 
-        polynb.show(("dashboard", cell_id(self.shell)), Dashboard(polynb.get_journal()))
+        def replay_here(record_id: str) -> str:
+            return polynb.get_service().replay(record_id).record_id
+
+        polynb.show(("dashboard", cell_id(self.shell)), Dashboard(polynb.get_journal(), replay=replay_here))
 
     @magic_arguments()
     @argument("--platform", default=None)
@@ -164,7 +197,7 @@ class PolynbMagics(Magics):
             binding = service.call(service.binding(args.platform), label=f"starting {args.platform}")
         except KeyError as exc:
             raise UsageError(f"polynb: {exc.args[0]}") from None
-        status = binding.status()
+        status = binding.status
         print(f"{args.platform}: {status.state}" + (f" at {status.address}" if status.address else ""))
 
     @magic_arguments()

@@ -62,33 +62,50 @@ class StderrSink:
         print(f"{label}: {'done' if ok else 'failed'}", file=sys.stderr, flush=True)
 
 
+class InPlaceLine:
+    """One plain-text output line that each :meth:`show` replaces; outside a kernel it shows nothing."""
+
+    def __init__(self) -> None:
+        self._handle: Any = None
+
+    @property
+    def shown(self) -> bool:
+        return self._handle is not None
+
+    def show(self, text: str) -> None:
+        if self._handle is not None:
+            self._handle.update({"text/plain": text}, raw=True)
+        elif in_kernel():
+            from IPython.display import display
+
+            self._handle = display({"text/plain": text}, raw=True, display_id=True)
+
+
 class NotebookSink:
     """Notebook rendering: one output line updated in place."""
 
     def __init__(self) -> None:
-        self._handle = None
+        self._line = InPlaceLine()
 
     def show(self, label: str, message: str) -> None:
-        from IPython.display import display
-
-        text = {"text/plain": f"⏳ {label}: {message}"}
-        if self._handle is None:
-            self._handle = display(text, raw=True, display_id=True)
-        else:
-            self._handle.update(text, raw=True)
+        self._line.show(f"⏳ {label}: {message}")
 
     def finish(self, label: str, ok: bool) -> None:
-        if self._handle is not None:
-            self._handle.update({"text/plain": f"{'✓' if ok else '✗'} {label}"}, raw=True)
+        if self._line.shown:
+            self._line.show(f"{'✓' if ok else '✗'} {label}")
 
 
-def default_sink() -> StderrSink | NotebookSink:
+def in_kernel() -> bool:
+    """Whether this code runs inside an IPython kernel (a notebook shows rich output, a terminal does not)."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return StderrSink()
-    shell = get_ipython()
-    return NotebookSink() if shell is not None and getattr(shell, "kernel", None) is not None else StderrSink()
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def default_sink() -> StderrSink | NotebookSink:
+    return NotebookSink() if in_kernel() else StderrSink()
 
 
 def wait(future: Future, progress: Progress, timeout: float | None = None, after: float = 0.5,

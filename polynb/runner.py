@@ -8,32 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import queue
 import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from . import capture
+from .execution import Outcome
 from .journal import Journal
-
-_MACHINERY = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(asyncio.__file__))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How one execution ended, for the binding to answer its platform."""
-
-    record_id: str
-    ok: bool
-    value: Any = None
-    error: str | None = None
-    error_type: str | None = None
-    traceback: str | None = None
+from .tracebacks import user_frames
 
 
 class WorkerPool:
@@ -132,12 +118,13 @@ def run_recorded(journal: Journal, record_id: str, version: int | None, call: Ca
             value = call()
             wire = encode(value) if encode is not None else value
         except BaseException as exc:  # a payload may raise anything, SystemExit included
-            error, error_type, trace = _describe(exc), type(exc).__name__, payload_traceback(exc)
+            error, error_type, trace = describe_error(exc), type(exc).__name__, payload_traceback(exc)
     journal.close(record_id, output=value, error=error, traceback=trace, stdout=captured.stdout,
                   stderr=captured.stderr, logs=captured.logs)
+    printed = {"stdout": captured.stdout, "stderr": captured.stderr, "logs": tuple(captured.logs)}
     if error is not None:
-        return Outcome(record_id, False, error=error, error_type=error_type, traceback=trace)
-    return Outcome(record_id, True, value=wire)
+        return Outcome(record_id, False, error=error, error_type=error_type, traceback=trace, **printed)
+    return Outcome(record_id, True, value=wire, **printed)
 
 
 def payload_traceback(exc: BaseException) -> str:
@@ -147,19 +134,7 @@ def payload_traceback(exc: BaseException) -> str:
     is a coroutine); an error raised before any payload was called keeps its whole traceback. Frames in
     a notebook cell read ``Cell In[5], line 2`` as in IPython's own tracebacks, not ipykernel's file name.
     """
-    frames = []
-    tb = exc.__traceback__
-    while tb is not None:
-        frames.append(tb)
-        tb = tb.tb_next
-    calls = [i for i, frame in enumerate(frames) if frame.tb_frame.f_code is call_payload.__code__]
-    start = frames[0] if frames else None
-    if calls:
-        index = calls[-1] + 1
-        while index < len(frames) - 1 and frames[index].tb_frame.f_code.co_filename.startswith(_MACHINERY):
-            index += 1
-        start = frames[min(index, len(frames) - 1)]
-    return format_traceback(exc, start)
+    return format_traceback(exc, user_frames(exc, call_payload.__code__))
 
 
 def format_traceback(exc: BaseException, tb: TracebackType | None) -> str:
@@ -214,6 +189,7 @@ def _name_cells(report: traceback.TracebackException, seen: set[int]) -> None:
             _name_cells(chained, seen)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
+    """``Type: message``, or the type alone when the message is empty."""
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -6,6 +6,7 @@ cell the kernel is told that the notebook has run (``polynb.headless``), which l
 waited for it answer (CloudState's discovery). Then this process prints one line per registered
 payload, waits for SIGINT or SIGTERM, asks the kernel's service to drain, and exits 0.
 Several ``polynb serve`` of one notebook share the load through the platforms' own engines.
+``--metrics-port`` serves the kernel's executions as Prometheus metrics (:mod:`polynb.metrics`).
 """
 from __future__ import annotations
 
@@ -18,11 +19,19 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 from jupyter_client.manager import KernelManager
 
+from .config import core_section
 from .headless import SERVE_ENV
+from .journal import default_directory
+from .metrics import JournalSource, start_server
+from .ports import PortInUse, url_host
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
 
 #: run in the kernel after the last cell
 NOTEBOOK_RAN = "__import__('polynb.headless', fromlist=['notebook_ran']).notebook_ran()"
@@ -60,7 +69,22 @@ def _serving(content: dict) -> dict:
     return json.loads(ast.literal_eval(value["data"]["text/plain"]))
 
 
-def serve_notebook(path: Path, kernel_name: str = "python3", cell_timeout: float = 600.0) -> int:
+def _serve_metrics(client, path: Path, label: str, port: int) -> WSGIServer:
+    """Serve the metrics of this kernel's executions alone, not those of other replicas sharing its journal:
+    each replica is one Prometheus target, so a sum over targets counts every execution once."""
+    kernel = _run(client, "pass", 60, "asking the kernel where it runs",
+                  {"kernel": "(__import__('socket').gethostname(), __import__('os').getpid())"})
+    host, pid = ast.literal_eval(kernel["user_expressions"]["kernel"]["data"]["text/plain"])
+    source = JournalSource(default_directory(path.parent), label, {"host": host, "pid": pid})
+    bind_host = core_section(path.parent)["bind_host"]
+    server, bound = start_server([source], bind_host, port)
+    print(f"metrics http://{url_host(bind_host)}:{bound}/metrics", flush=True)
+    return server
+
+
+def serve_notebook(path: Path, kernel_name: str = "python3", cell_timeout: float = 600.0,
+                   metrics_port: int | None = None) -> int:
+    label = str(path)  # the notebook as the operator named it: the metrics' ``notebook`` label
     path = path.resolve()
     if not path.is_file():
         print(f"polynb serve: no notebook at {path}", file=sys.stderr)
@@ -79,8 +103,11 @@ def serve_notebook(path: Path, kernel_name: str = "python3", cell_timeout: float
     client = manager.client()
     client.start_channels()
     code = 0
+    metrics = None
     try:
         client.wait_for_ready(timeout=60)
+        if metrics_port is not None:
+            metrics = _serve_metrics(client, path, label, metrics_port)
         for index, cell in enumerate(notebook.cells):
             if stop.is_set():
                 break
@@ -103,10 +130,13 @@ def serve_notebook(path: Path, kernel_name: str = "python3", cell_timeout: float
         if manager.is_alive():
             print("polynb serve: draining", file=sys.stderr, flush=True)
             _run(client, "print(f'interrupted: {__import__(\"polynb\").shutdown()}')", 120, "drain")
-    except (CellFailed, RuntimeError, TimeoutError) as exc:
+    except (CellFailed, RuntimeError, TimeoutError, PortInUse) as exc:
         print(f"polynb serve: {exc}", file=sys.stderr)
         code = 1
     finally:
+        if metrics is not None:
+            metrics.shutdown()
+            metrics.server_close()
         client.stop_channels()
         manager.shutdown_kernel(now=False)
         shutil.rmtree(sockets, ignore_errors=True)

@@ -6,7 +6,6 @@ authenticated like the rest of jupyter-server.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,12 @@ from typing import Any
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
+from tornado.ioloop import IOLoop
 
 from . import jsonvalue
-from .journal import FILENAME, Journal, Record
+from .config import ConfigError
+from .journal import FILENAME, Journal, Record, default_directory
+from .metrics import JournalReader, JournalSource, exposition
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 5000
@@ -36,18 +38,19 @@ class JournalIndex:
         self.serverapp = serverapp
         self.root = Path(serverapp.root_dir).resolve()
 
-    def journal_directory(self, notebook: Path) -> Path:
-        configured = os.environ.get("POLYNB_JOURNAL_DIR")
-        return Path(configured) if configured else notebook.parent / ".polynb"
-
     async def sessions(self) -> list[dict[str, Any]]:
+        """Each session's notebook and journal folder (``core.journal_dir`` honoured, as its kernel does); a
+        session whose ``polynb.yaml`` cannot be read says so in ``error``."""
         found = []
         for session in await self.serverapp.session_manager.list_sessions():
             notebook = (self.root / session["path"]).resolve()
-            directory = self.journal_directory(notebook)
+            try:
+                directory, error = default_directory(notebook.parent), None
+            except ConfigError as exc:
+                directory, error = notebook.parent / ".polynb", f"cannot find the journal: {exc}"
             found.append({"notebook": session["path"], "absolute": str(notebook),
                           "kernel": (session.get("kernel") or {}).get("id"), "directory": directory,
-                          "exists": (directory / FILENAME).is_file()})
+                          "exists": error is None and (directory / FILENAME).is_file(), "error": error})
         return found
 
 
@@ -75,7 +78,7 @@ class JournalsHandler(_Base):
         filters = {key: self.get_argument(key, None) or None for key in ("platform", "payload", "status")}
         journals = []
         for session in await self.index.sessions():
-            entry = {"notebook": session["notebook"], "kernel": session["kernel"], "error": None,
+            entry = {"notebook": session["notebook"], "kernel": session["kernel"], "error": session["error"],
                      "journal": str(session["directory"]), "platforms": [], "payloads": [], "executions": []}
             if session["exists"]:
                 try:
@@ -137,11 +140,32 @@ class ExecutionHandler(_Base):
         raise tornado.web.HTTPError(404, f"no execution {record_id} in the journals of the running notebooks")
 
 
+class MetricsHandler(_Base):
+    """GET /polynb/api/metrics: the executions of every running notebook as Prometheus metrics, labelled
+    ``notebook`` as the other routes name it, each notebook's records across its kernels' restarts.
+
+    A scrape reads journals (a pass over one the first time, only its newest records after), so it runs on a
+    worker thread and the server's loop keeps answering the panel and the kernels meanwhile.
+    """
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        sources = {session["notebook"]: JournalSource(session["directory"], session["notebook"],
+                                                      {"notebook": session["absolute"]})
+                   for session in await self.index.sessions() if session["error"] is None}
+        body, content_type = await IOLoop.current().run_in_executor(
+            None, exposition, list(sources.values()), self.settings["polynb_metrics"],
+            self.request.headers.get("Accept"))
+        self.finish(body, set_content_type=content_type)
+
+
 def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     base = url_path_join(web_app.settings["base_url"], "polynb", "api")
     web_app.settings["polynb_index"] = JournalIndex(serverapp)
+    web_app.settings["polynb_metrics"] = JournalReader()
     web_app.add_handlers(".*$", [
         (url_path_join(base, "journals"), JournalsHandler),
         (url_path_join(base, "executions", r"(\w+)"), ExecutionHandler),
+        (url_path_join(base, "metrics"), MetricsHandler),
     ])

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import capture, platforms, progress
 from .config import CORE_SETTINGS, Settings
+from .execution import NOT_FOUND, UNAVAILABLE, Arrival, Outcome
 from .journal import FAILED, Journal, default_directory
 from .payload import Payload, PayloadVersion, materialize, resolve_entry
-from .platforms.base import ERROR, STOPPED, Binding, BindingStatus
-from .runner import Outcome, WorkerPool, run_recorded
+from .platforms.base import ERROR, STARTING, STOPPED, Binding, BindingStatus
+from .runner import WorkerPool, describe_error, run_recorded
 
 log = logging.getLogger("polynb")
 T = TypeVar("T")
-
-NOT_FOUND, UNAVAILABLE = "PayloadNotFound", "ServiceStopping"
 
 
 @dataclass(frozen=True)
@@ -85,26 +85,34 @@ class Service:
 
     # -- bindings --------------------------------------------------------------------------------------
     async def binding(self, platform: str) -> Binding:
-        """The platform's binding, started on first need."""
+        """The platform's binding, started on first need; a start that fails is undone before the error is raised."""
         lock = self._binding_locks.setdefault(platform, asyncio.Lock())
         async with lock:
             if platform not in self._bindings:
                 spec = platforms.get(platform)
                 binding = spec.binding(self, self.settings[platform])
                 progress.report(f"starting {spec.title}")
+                binding.set_status(STARTING)
                 try:
                     await binding.start()
                 except BaseException as exc:
-                    self.journal.platform_state(platform, ERROR, detail=str(exc))
+                    await self._undo_start(binding)
+                    binding.set_status(ERROR, detail=describe_error(exc))
                     raise
                 self._bindings[platform] = binding
-                self.binding_changed(binding)
             return self._bindings[platform]
 
-    def binding_changed(self, binding: Binding) -> None:
-        """Bindings call this when their connection state changes; the journal keeps it for the widgets."""
-        status = binding.status()
-        self.journal.platform_state(binding.platform, status.state, status.address, status.detail)
+    @staticmethod
+    async def _undo_start(binding: Binding) -> None:
+        """Release what a failed ``start`` had already started (a local server, a socket)."""
+        try:
+            await binding.stop()
+        except Exception as exc:  # the start's own error is the one the user must see
+            log.warning("polynb: cleaning up %s after its failed start: %s", binding.platform, exc)
+
+    def status_changed(self, platform: str, state: str, address: str | None, detail: str | None) -> None:
+        """Bindings' states reach the journal, where the widgets and the panel read them."""
+        self.journal.platform_state(platform, state, address, detail)
 
     async def stop_binding(self, platform: str) -> bool:
         """Stop one platform's binding and forget its payloads; False when it was not running."""
@@ -114,12 +122,14 @@ class Service:
         for key in [key for key in self._versions if key[0] == platform]:
             del self._versions[key]
             self.journal.payload_unregistered(*key)
-        await binding.stop()
-        self.journal.platform_state(platform, STOPPED)
+        try:
+            await binding.stop()
+        finally:
+            binding.set_status(STOPPED)
         return True
 
     def statuses(self) -> dict[str, BindingStatus]:
-        return {name: binding.status() for name, binding in self._bindings.items()}
+        return {name: binding.status for name, binding in self._bindings.items()}
 
     # -- payloads --------------------------------------------------------------------------------------
     def prepare(self, payload: Payload) -> tuple[PayloadVersion | None, PayloadVersion | None]:
@@ -182,36 +192,37 @@ class Service:
         return self._addresses.get((platform, name))
 
     # -- executions ------------------------------------------------------------------------------------
-    async def execute(self, platform: str, name: str, input: Any, call: Callable[[PayloadVersion | None], Any],
-                      *, meta: dict | None = None, encode: Callable[[Any], Any] | None = None,
-                      needs_payload: bool = True) -> Outcome:
-        """Journal an execution that just arrived, then run ``call(version)`` on a worker thread.
+    async def execute(self, arrival: Arrival[Any]) -> Outcome:
+        """Journal an execution that just arrived, then run it on a worker thread and close its record.
 
-        ``version`` is the payload version current at arrival (None for platform-pushed code when
-        ``needs_payload`` is False). Refusals (unknown payload, service stopping) are failed records too.
+        A registered payload runs with the version current at arrival, through its binding's ``run_payload``;
+        ``arrival.code`` runs as it is. Refusals (unknown payload, service stopping) are failed records too.
         """
-        record_id = self.journal.open(platform, name, input, meta)
-        version = self._versions.get((platform, name)) if needs_payload else None
-        refusal = None
+        record_id = self.journal.open(arrival.platform, arrival.name, arrival.input, dict(arrival.meta))
+        version = None if arrival.code is not None else self._versions.get((arrival.platform, arrival.name))
         if not self._accepting:
-            refusal = (UNAVAILABLE, "polynb is stopping and takes no new executions")
-        elif version is None and needs_payload:
-            refusal = (NOT_FOUND, f"no payload named {name!r} is registered on {platform}")
-        if refusal is not None:
-            self.journal.close(record_id, error=refusal[1], status=FAILED)
-            return Outcome(record_id, False, error=refusal[1], error_type=refusal[0])
+            return self._close_refused(record_id, UNAVAILABLE, "polynb is stopping and takes no new executions")
+        if version is None and arrival.code is None:
+            return self._close_refused(
+                record_id, NOT_FOUND, f"no payload named {arrival.name!r} is registered on {arrival.platform}")
+        call = arrival.code if version is None else functools.partial(
+            self._bindings[arrival.platform].run_payload, version, arrival.input, arrival.context)
         number = version.version if version is not None else None
-        future = self.pool.submit(lambda: run_recorded(self.journal, record_id, number, lambda: call(version), encode))
+        future = self.pool.submit(lambda: run_recorded(self.journal, record_id, number, call, arrival.encode))
         self._inflight.add(future)
         future.add_done_callback(self._inflight.discard)
         return await asyncio.wrap_future(future)
 
-    async def execute_payload(self, platform: str, name: str, input: Any, context: Any = None, *,
-                              meta: dict | None = None, encode: Callable[[Any], Any] | None = None) -> Outcome:
-        """Execute a registered payload the way its binding calls it."""
-        binding = self._bindings[platform]
-        return await self.execute(platform, name, input, lambda version: binding.run_payload(version, input, context),
-                                  meta=meta, encode=encode)
+    async def refuse(self, arrival: Arrival[Any], error: BaseException | str) -> Outcome:
+        """Journal what a binding could not run (malformed input, an error the platform reports) as failed."""
+        record_id = self.journal.open(arrival.platform, arrival.name, arrival.input, dict(arrival.meta))
+        if isinstance(error, BaseException):
+            return self._close_refused(record_id, type(error).__name__, describe_error(error))
+        return self._close_refused(record_id, None, error)
+
+    def _close_refused(self, record_id: str, error_type: str | None, message: str) -> Outcome:
+        self.journal.close(record_id, error=message, status=FAILED)
+        return Outcome(record_id, False, error=message, error_type=error_type)
 
     def replay(self, record_id: str) -> Outcome:
         """Run a recorded input against the current payload, here in the foreground, as a new record."""

@@ -2,20 +2,25 @@
 from __future__ import annotations
 
 import os
-import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from support import Standin
 
-TESTS = Path(__file__).resolve().parent
-sys.path.insert(0, str(TESTS))
+TESTS = Path(__file__).resolve().parent  # on sys.path through pytest's `pythonpath`; children get PYTHONPATH
 os.environ["POLYNB_PLUGINS"] = "fakeplatform"
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
 
 
-#: folders and file names whose tests need more than this process: a marker each, so `make test-fast` skips them
-MARKS_BY_PATH = (("/journeys/", "slow"), ("/deploy/", "slow"), ("/scaleout/", "scaleout"), ("browser", "browser"),
-                 ("conformance", "peers"))
+#: folders and file names whose tests need more than this process: a marker each, so `make test-fast` skips them.
+#: `slow` also takes the tests that start Jupyter servers (lab) or kernels; single tests that restart a platform
+#: or run `polynb serve` carry `@pytest.mark.slow` themselves.
+MARKS_BY_PATH = (("/journeys/", "slow"), ("/deploy/", "slow"), ("/lab/", "slow"), ("/kernel/", "slow"),
+                 ("/scaleout/", "scaleout"), ("browser", "browser"), ("conformance", "peers"))
+#: the fixtures that start Jupyter kernels (seconds each): a test that uses one is `slow`
+KERNEL_FIXTURES = {"kernel", "kernels"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -24,6 +29,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for part, marker in MARKS_BY_PATH:
             if part in path:
                 item.add_marker(marker)
+        if KERNEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker("slow")
 
 
 @pytest.fixture
@@ -34,21 +41,19 @@ def journal_dir(tmp_path, monkeypatch) -> Path:
     return directory
 
 
-@pytest.fixture(scope="session")
-def fake_registry():
-    """One `polynb up fake --json` for the session: the fake platform's server, as a user would start it."""
-    import json
-    import signal
-    import subprocess
+@pytest.fixture
+def standin() -> Iterator[Callable[..., Standin]]:
+    """Starts ``polynb up PLATFORM [ARGS] --json`` as a user would: ``standin("vantiq", env=...)`` returns the
+    running `Standin` (its ``info`` is the JSON line's); each is stopped when the test ends."""
+    with ExitStack() as started:
+        yield lambda platform, *args, **options: started.enter_context(Standin(platform, *args, **options))
 
-    process = subprocess.Popen([sys.executable, "-m", "polynb", "up", "fake", "--json"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        info = json.loads(process.stdout.readline())["fake"]
-        yield info["url"]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(10)
+
+@pytest.fixture(scope="session")
+def fake_registry() -> Iterator[str]:
+    """One `polynb up fake --json` for the session: the fake platform's server, as a user would start it."""
+    with Standin("fake") as running:
+        yield running.info["url"]
 
 
 @pytest.fixture

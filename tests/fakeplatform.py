@@ -18,10 +18,12 @@ from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from polynb import platforms
-from polynb.config import Setting
-from polynb.local import start_local
+from polynb.config import Section, Setting
+from polynb.execution import NOT_FOUND, Arrival, Host
+from polynb.local import LocalStandIn, start_local
 from polynb.magics import payload_arguments, register_cell
-from polynb.platforms.base import READY, STOPPED, Binding, BindingStatus, Platform, StandIn, UpOption
+from polynb.payload import PayloadVersion
+from polynb.platforms.base import READY, Binding, Platform, StandIn, UpOption
 from polynb.runner import call_payload
 
 NAME = "fake"
@@ -72,18 +74,24 @@ class _Run(tornado.web.RequestHandler):
             self.set_status(400)
             self.write({"error": f"body is not JSON: {exc}", "type": "BadRequest"})
             return
-        outcome = await self.binding.service.execute_payload(NAME, name, body, encode=json.dumps)
+        outcome = await self.binding.service.execute(Arrival(NAME, name, body, encode=json.dumps))
         if outcome.ok:
             self.set_header("Content-Type", "application/json")
             self.write(f'{{"output": {outcome.value}, "record": "{outcome.record_id}"}}')
         else:
-            self.set_status(404 if outcome.error_type == "PayloadNotFound" else 500)
+            self.set_status(404 if outcome.error_type == NOT_FOUND else 500)
             self.write({"error": outcome.error, "type": outcome.error_type, "record": outcome.record_id})
 
 
-class FakeBinding(Binding):
+class FakeBinding(Binding[None]):
+    """A payload gets the JSON body of ``POST /run/NAME``; no context."""
+
+    def __init__(self, service: Host, settings: Section) -> None:
+        super().__init__(service, settings)
+        self.local: LocalStandIn | None = None
+        self.server: tornado.httpserver.HTTPServer | None = None
+
     async def start(self) -> None:
-        self.local = None
         registry = self.settings["registry_url"]
         if not registry:
             self.local = await start_local(NAME)
@@ -92,13 +100,13 @@ class FakeBinding(Binding):
         app = tornado.web.Application([(r"/run/(\w+)", _Run, {"binding": self})])
         self.server, port = _listen(app, self.service.settings.core["bind_host"])
         self.base = f"http://127.0.0.1:{port}"
-        self.state = READY
+        self.set_status(READY, self.base)
 
     async def stop(self) -> None:
-        self.server.stop()
+        if self.server is not None:
+            self.server.stop()
         if self.local is not None:
             await self.local.stop()
-        self.state = STOPPED
 
     async def register(self, version) -> str:
         url = f"{self.base}/run/{version.name}"
@@ -109,10 +117,7 @@ class FakeBinding(Binding):
     async def unregister(self, name: str) -> None:
         return None
 
-    def status(self) -> BindingStatus:
-        return BindingStatus(getattr(self, "state", STOPPED), getattr(self, "base", None))
-
-    def run_payload(self, version, input: Any, context: Any) -> Any:
+    def run_payload(self, version: PayloadVersion, input: Any, context: None) -> Any:
         return call_payload(version.entry_point(), input)
 
 

@@ -3,19 +3,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from support import check_running, free_port, stop, wait_until
 
 
 class JupyterServer:
@@ -33,18 +26,18 @@ class JupyterServer:
              f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
              f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}", *(extra or [])],
             env=env, stdout=subprocess.DEVNULL, stderr=open(root.parent / f"server-{self.port}.log", "w"))
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/status", headers=self.headers).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the Jupyter server exited with {self.process.returncode}")
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("the Jupyter server did not answer within 120 s")
+        try:
+            wait_until(self._answers, 120, "the Jupyter server answering", step=0.2,
+                       alive=lambda: check_running(self.process, "the Jupyter server"))
+        except BaseException:
+            self.stop()
+            raise
+
+    def _answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/api/status", headers=self.headers).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     @property
     def headers(self) -> dict[str, str]:
@@ -60,9 +53,4 @@ class JupyterServer:
         return self.runtime / f"kernel-{kernel_id}.json"
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)

@@ -1,22 +1,23 @@
 """The interface every platform binding implements, and what describes a platform to the core.
 
-A binding owns one platform's transport and wire format. The service starts it on first need, hands
-it payload versions to register, and runs what it receives through :meth:`Service.execute`, which
-journals the execution and calls back :meth:`Binding.run_payload` on a worker thread.
+A binding owns one platform's transport and wire format. The service starts it on first need (and stops it
+again when ``start`` fails), hands it payload versions to register, and runs what it receives as an
+:class:`~polynb.execution.Arrival` through :meth:`~polynb.execution.Host.execute`, which journals the execution
+and calls back :meth:`Binding.run_payload` on a worker thread.
 """
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from ..config import Section, Setting
+from ..execution import Context, Host
 
 if TYPE_CHECKING:
     from ..journal import Record
     from ..payload import Payload, PayloadVersion
-    from ..service import Service
 
 STOPPED, STARTING, READY, ERROR = "stopped", "starting", "ready", "error"
 
@@ -28,15 +29,20 @@ class BindingStatus:
     detail: str | None = None
 
 
-class Binding(abc.ABC):
-    """One platform, as the kernel-side service sees it."""
+class Binding(abc.ABC, Generic[Context]):
+    """One platform, as the kernel-side service sees it; ``Context`` is what the platform hands each execution.
+
+    Attributes that ``start`` fills are set in ``__init__`` (to None), so that ``stop`` works after any start,
+    failed half-way or never run: the service calls ``stop`` to undo a failed start.
+    """
 
     #: platforms whose payloads are called through one function need the cell to name or define it
     needs_entry: ClassVar[bool] = True
 
-    def __init__(self, service: Service, settings: Section) -> None:
+    def __init__(self, service: Host, settings: Section) -> None:
         self.service = service
         self.settings = settings
+        self._status = BindingStatus(STOPPED)
 
     @property
     def platform(self) -> str:
@@ -58,12 +64,20 @@ class Binding(abc.ABC):
     async def unregister(self, name: str) -> None:
         """Withdraw a payload from the platform."""
 
-    @abc.abstractmethod
+    @property
     def status(self) -> BindingStatus:
-        """Connection state, for widgets and ``polynb status``."""
+        """Connection state, for widgets and ``polynb status``, as the binding last set it."""
+        return self._status
+
+    def set_status(self, state: str, address: str | None = None, detail: str | None = None) -> None:
+        """The one way a binding's state changes; the journal keeps it for the widgets and the panel."""
+        status = BindingStatus(state, address, detail)
+        if status != self._status:
+            self._status = status
+            self.service.status_changed(self.platform, state, address, detail)
 
     @abc.abstractmethod
-    def run_payload(self, version: PayloadVersion, input: Any, context: Any) -> Any:
+    def run_payload(self, version: PayloadVersion, input: Any, context: Context | None) -> Any:
         """Call the payload the platform's way (on a worker thread, output captured)."""
 
     @classmethod
@@ -71,7 +85,7 @@ class Binding(abc.ABC):
         """The Python a cell holds for this platform (a binding may strip platform markup)."""
         return payload.source
 
-    def replay_context(self, record: Record) -> Any:
+    def replay_context(self, record: Record) -> Context | None:
         """The context a recorded execution is replayed with; bindings without one return None."""
         return None
 

@@ -6,7 +6,24 @@ import json
 import time
 from typing import Any
 
+from ..journal import FAILED, GONE, INTERRUPTED, RECEIVED, RUNNING, STOPPED, SUCCEEDED
+
 ERROR_CHARS = 160
+
+# An execution's status or a platform's state: an icon and a tone, always with the word (never colour alone).
+LOOKS = {SUCCEEDED: ("✓", "ok"), "ready": ("✓", "ok"), FAILED: ("✗", "bad"), "error": ("✗", "bad"),
+         INTERRUPTED: ("■", "bad"), RUNNING: ("▶", "busy"), "starting": ("▶", "busy"), RECEIVED: ("○", "busy"),
+         STOPPED: ("■", "idle"), GONE: ("⊘", "idle")}
+
+# The tones in JupyterLab's theme variables only, so the light and dark themes both read well.
+TONE_STYLE = """
+.polynb-badge { white-space: nowrap; font-weight: 600; }
+.polynb-tone-ok { color: var(--jp-success-color1); }
+.polynb-tone-bad { color: var(--jp-error-color1); }
+.polynb-tone-busy { color: var(--jp-brand-color1); }
+.polynb-tone-warn { color: var(--jp-warn-color1); }
+.polynb-tone-idle { color: var(--jp-ui-font-color2); }
+"""
 
 
 def escape(value: Any) -> str:
@@ -45,3 +62,17 @@ def json_text(value: Any) -> str:
 def logs_text(logs: list) -> str:
     return "\n".join(f"{clock_time(entry.get('time') or 0)} {entry.get('level', '')} "
                      f"{entry.get('logger', '')}: {entry.get('message', '')}" for entry in logs)
+
+
+def badge(word: str, title: str = "", text: str | None = None, tone: str | None = None) -> str:
+    """A status or state as icon, tone and word; ``title`` (a tooltip) says more, such as an error's reason;
+    ``text`` and ``tone`` replace the word shown and its tone (``3 failed``, dimmed when there are none)."""
+    icon, own_tone = LOOKS.get(word, ("○", "idle"))
+    tip = f' title="{escape(title)}"' if title else ""
+    return (f'<span class="polynb-badge polynb-tone-{tone or own_tone}" data-word="{escape(word)}"{tip}>'
+            f'<span aria-hidden="true">{icon}</span> {escape(word if text is None else text)}</span>')
+
+
+def version_label(version: int | None) -> str:
+    """``v2``; nothing at all when the version is not known (never ``v?`` or ``None``)."""
+    return f"v{version}" if version is not None else ""

@@ -14,8 +14,17 @@ from ..journal import Journal
 log = logging.getLogger("polynb.widgets")
 
 
+TICK = 1.0  # seconds between refreshes of views that time alone changes (a sparkline of the last minute)
+
+
 class View(Protocol):
     def refresh(self) -> None: ...
+
+
+def _wants_tick(view: View) -> bool:
+    """Views with a ``wants_tick()`` that says so are refreshed every ``TICK`` even when nothing is written."""
+    wants = getattr(view, "wants_tick", None)
+    return bool(wants and wants())
 
 
 class Updater:
@@ -25,7 +34,7 @@ class Updater:
     for rendering, and a burst of changes costs one refresh instead of flooding the front end.
     """
 
-    def __init__(self, journal: Journal, interval: float = 0.1,
+    def __init__(self, journal: Journal, interval: float = 0.25,
                  clock: Callable[[], float] = time.monotonic, *, start: bool = True) -> None:
         self.interval = interval
         self._clock = clock
@@ -60,18 +69,30 @@ class Updater:
                 return False
             self._dirty.clear()  # before reading, so a change during the refresh is flushed next time
             self._last_flush = now
-            with self._views_lock:
-                views = list(self._views)
-            for view in views:
-                try:
-                    view.refresh()
-                except Exception:  # one broken view must not freeze the others
-                    log.debug("refreshing %r failed", view, exc_info=True)
+            self._refresh(lambda view: True)
             return True
+
+    def tick(self) -> None:
+        """Refresh the views that time alone changes, when nothing was written for a ``TICK``."""
+        with self._flush_lock:
+            if not self._stop.is_set():
+                self._refresh(_wants_tick)
+
+    def _refresh(self, which: Callable[[View], bool]) -> None:
+        with self._views_lock:
+            views = list(self._views)
+        for view in views:
+            try:
+                if which(view):
+                    view.refresh()
+            except Exception:  # one broken view must not freeze the others
+                log.debug("refreshing %r failed", view, exc_info=True)
 
     def _run(self) -> None:
         while True:
-            self._dirty.wait()
+            if not self._dirty.wait(TICK):
+                self.tick()
+                continue
             if self._stop.is_set():
                 return
             now = self._clock()
@@ -79,10 +100,17 @@ class Updater:
                 self._stop.wait(min(self.interval, max(0.0, self._last_flush + self.interval - now)))
 
     def close(self) -> None:
-        """Stop observing the journal and stop the thread; views are no longer refreshed."""
+        """Stop observing the journal and stop the thread, after one last refresh if anything changed since
+        the last one (``%unload_ext`` writes "stopped" just before): views end on the final state."""
+        if self._stop.is_set():
+            return
         self._unsubscribe()
+        changed = self._dirty.is_set()
         self._stop.set()
         self._dirty.set()  # wake the thread so it sees the stop
         if self.thread.is_alive() and self.thread is not threading.current_thread():
             self.thread.join(timeout=5)
+        if changed:
+            with self._flush_lock:
+                self._refresh(lambda view: True)
 

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
 
+from polynb.execution import Arrival
 from polynb.journal import FAILED, INTERRUPTED, RUNNING, SUCCEEDED, Journal
 from polynb.payload import Payload
 from polynb.service import Service
@@ -206,6 +209,54 @@ def test_a_local_stand_in_starts_when_no_address_is_configured(tmp_path, monkeyp
     finally:
         service.stop(timeout=1)
     assert child.returncode == 0
+
+
+def _stand_ins_of_this_process() -> list[int]:
+    """Pids of `polynb up fake` children of this test process, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and b"up" in command and b"fake" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_start_that_fails_half_way_is_undone_and_shown_as_an_error(tmp_path, monkeypatch, ns):
+    """The fake binding starts its stand-in, then cannot bind its own server: the stand-in must not outlive it."""
+    monkeypatch.delenv("FAKE_REGISTRY_URL", raising=False)
+    monkeypatch.setenv("POLYNB_BIND_HOST", "203.0.113.7")  # TEST-NET-3: no interface of this machine has it
+    before = _stand_ins_of_this_process()  # the session's registry, when another test started it
+    service = Service(journal=Journal(tmp_path / ".polynb"), notebook_ns=ns)
+    try:
+        with pytest.raises(OSError):
+            service.register(cell(ns, "def hello(x): return x"))
+        assert _stand_ins_of_this_process() == before
+        [state] = [p for p in service.journal.platforms() if p.platform == "fake"]
+        assert state.state == "error" and "OSError" in state.detail
+    finally:
+        service.stop(timeout=1)
+
+
+def test_the_outcome_carries_what_the_payload_printed_and_logged(service, ns):
+    service.register(cell(ns, "import logging\ndef hello(x):\n    print('hi', x)\n"
+                              "    logging.getLogger('cell').warning('careful')\n    return x"))
+    outcome = asyncio.run_coroutine_threadsafe(service.execute(Arrival("fake", "hello", 3)), service.loop).result(10)
+    assert outcome.ok and outcome.value == 3
+    assert outcome.stdout == "hi 3\n"
+    assert [(entry["level"], entry["message"]) for entry in outcome.logs] == [("WARNING", "careful")]
+
+
+def test_a_refused_arrival_is_a_failed_record_that_never_ran(service, ns):
+    service.register(cell(ns, "def hello(x): raise AssertionError('must not run')"))
+    refused = Arrival("fake", "hello", "{not json", meta={"why": "test"})
+    outcome = asyncio.run_coroutine_threadsafe(service.refuse(refused, ValueError("not JSON")), service.loop).result(10)
+    record = service.journal.get(outcome.record_id)
+    assert not outcome.ok and outcome.error_type == "ValueError"
+    assert (record.status, record.error, record.input) == (FAILED, "ValueError: not JSON", "{not json")
 
 
 def test_a_restarted_kernel_gives_an_unchanged_cell_its_old_version_number(tmp_path, registry):

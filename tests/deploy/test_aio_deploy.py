@@ -6,13 +6,10 @@ set. An upstream node's recorded message goes in, and the fact sheet's recorded 
 """
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import nats
@@ -20,6 +17,7 @@ import pytest
 from aio_kai import BUCKETS, PROCESS_CONFIG, STREAM, deploy_workflow, mount_app_yaml
 from loop_thread import LoopThread
 from platforms.aio.test_aio_wire import INPUT, OUTPUT
+from support import POLYNB, check_running, environ_without, stop, wait_until
 
 from polynb.journal import Journal
 from polynb.platforms.aio.local import NatsServer
@@ -30,17 +28,9 @@ SETTLE = 60.0
 NOT_INHERITED = ("KAI_", "POLYNB_", "COLONIES_", "KGRID_", "VANTIQ_", "CLOUDSTATE_", "JPY_SESSION_NAME")
 
 
-def wait_until(condition, what: str, process: subprocess.Popen | None = None):
-    deadline = time.monotonic() + SETTLE
-    while True:
-        value = condition()
-        if value:
-            return value
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"polynb serve exited ({process.returncode}) while waiting for {what}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+def settled(condition, what: str, process: subprocess.Popen):
+    """What ``condition`` returns once truthy, failing at once if ``polynb serve`` exits meanwhile."""
+    return wait_until(condition, SETTLE, what, alive=lambda: check_running(process, "polynb serve"))
 
 
 class Kai:
@@ -91,9 +81,8 @@ def serve(tmp_path):
         work = tmp_path / "work"
         work.mkdir()
         notebook = Path(shutil.copy(SAMPLE, work / SAMPLE.name))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)}
-        env["KAI_APP_CONFIG_PATH"] = str(config_path)
-        process = subprocess.Popen([sys.executable, "-m", "polynb", "serve", str(notebook)], cwd=work, env=env,
+        env = environ_without(NOT_INHERITED, KAI_APP_CONFIG_PATH=str(config_path))
+        process = subprocess.Popen(POLYNB + ["serve", str(notebook)], cwd=work, env=env,
                                    stdout=subprocess.PIPE, stderr=open(tmp_path / "serve.log", "w"), text=True)
         started.append(process)
         lines: list[str] = []
@@ -102,9 +91,7 @@ def serve(tmp_path):
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop(process, sig=signal.SIGKILL)
 
 
 @pytest.mark.slow
@@ -113,8 +100,8 @@ def test_serve_runs_the_node_as_app_yaml_says_and_answers_an_upstream_node(kai, 
     mount_app_yaml(tmp_path / "kai-config", kai.server.url)
     process, lines, work = serve(tmp_path / "kai-config")
 
-    line = wait_until(lambda: next((x for x in lines if x.startswith("serving aio task1")), None),
-                      "the serving line", process)
+    line = settled(lambda: next((x for x in lines if x.startswith("serving aio task1")), None),
+                   "the serving line", process)
     assert line.strip() == f"serving aio task1 v1 {STREAM}.trig → {STREAM}.task1"
     # the serving line is true: the SDK's durable queue group is on the server and bound to the node
     consumer = kai.run(kai.js.consumer_info(STREAM, f"{STREAM}-trig-task1"))
@@ -125,12 +112,12 @@ def test_serve_runs_the_node_as_app_yaml_says_and_answers_an_upstream_node(kai, 
 
     kai.watch(f"{STREAM}.task1")
     kai.run(kai.js.publish(f"{STREAM}.trig", INPUT))  # trig's message, as the fact sheet recorded it
-    wait_until(lambda: kai.seen, "task1's answer", process)
+    settled(lambda: kai.seen, "task1's answer", process)
     assert kai.seen == [OUTPUT]
 
     journal = Journal(work / ".polynb", readonly=True)
-    record = wait_until(lambda: journal.records(platform="aio", payload="task1", status="succeeded"),
-                        "the journal record", process)[0]
+    record = settled(lambda: journal.records(platform="aio", payload="task1", status="succeeded"),
+                     "the journal record", process)[0]
     assert record.input["request_id"] == "req-0001" and record.meta["from_node"] == "trig"
     assert record.output == [{"subject": f"{STREAM}.task1", **record.output[0]}]
     assert any("greeting world" in entry["message"] for entry in record.logs)

@@ -8,17 +8,15 @@ discovery before the notebook had run would hand the proxy an incomplete spec.
 """
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import grpc
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory
+from support import POLYNB, environ_without, free_port, read_line, stop
 
 from polynb.journal import Journal
 from polynb.platforms.cloudstate.protos.gen.cloudstate import (
@@ -29,7 +27,6 @@ from polynb.platforms.cloudstate.protos.gen.cloudstate import (
 )
 
 SAMPLE = Path(__file__).resolve().parent / "cloudstate" / "sample.ipynb"
-POLYNB = [sys.executable, "-m", "polynb"]
 SETTLE = 120.0
 #: what the test's own environment must not pass on: the pod sets the platform's variables only
 NOT_INHERITED = ("POLYNB_", "CLOUDSTATE_", "KGRID_", "KAI_", "COLONIES_", "VANTIQ_", "USER_FUNCTION_",
@@ -40,12 +37,6 @@ PROXY_INFO = entity_pb2.ProxyInfo(protocol_major_version=0, protocol_minor_versi
                                   supported_entity_types=["cloudstate.action.ActionProtocol",
                                                           "cloudstate.valueentity.ValueEntity",
                                                           "cloudstate.eventsourced.EventSourced", "cloudstate.crdt.Crdt"])
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def connect_when_accepting(port: int, process: subprocess.Popen) -> None:
@@ -78,9 +69,8 @@ def pack(message) -> any_pb2.Any:
 def test_a_proxy_that_discovers_at_start_gets_every_entity_and_drives_a_command(tmp_path):
     notebook = Path(shutil.copy(SAMPLE, tmp_path / "sample.ipynb"))
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(NOT_INHERITED)}
     # the pod's deploy variables; CLOUDSTATE_PROXY names the sidecar, so no local proxy starts
-    env.update(HOST="127.0.0.1", PORT=str(port), CLOUDSTATE_PROXY="127.0.0.1:9")
+    env = environ_without(NOT_INHERITED, HOST="127.0.0.1", PORT=str(port), CLOUDSTATE_PROXY="127.0.0.1:9")
     process = subprocess.Popen(POLYNB + ["serve", str(notebook)], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -105,8 +95,7 @@ def test_a_proxy_that_discovers_at_start_gets_every_entity_and_drives_a_command(
         assert [(e.type_url, added.FromString(e.value).by) for e in out.reply.events] == \
             [("type.googleapis.com/deploy.Added", 5)]
     finally:
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(120)
+        code = stop(process, 120)
     assert code == 0, process.stderr.read()
     assert process.stdout.read().splitlines() == ["serving cloudstate deploy.Counter v1 grpc://127.0.0.1:9/deploy.Counter",
                                                   "serving cloudstate deploy.Likes v1 grpc://127.0.0.1:9/deploy.Likes"]
@@ -116,17 +105,16 @@ def test_a_proxy_that_discovers_at_start_gets_every_entity_and_drives_a_command(
 
 def test_with_no_proxy_configured_the_local_proxy_serves_every_entity_once_the_notebook_has_run(tmp_path):
     notebook = Path(shutil.copy(SAMPLE, tmp_path / "sample.ipynb"))
-    env = {key: value for key, value in os.environ.items() if not key.startswith(NOT_INHERITED)}
+    env = environ_without(NOT_INHERITED)
     process = subprocess.Popen(POLYNB + ["serve", str(notebook)], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        lines = [process.stdout.readline().strip() for _ in range(2)]
+        lines = [read_line(process.stdout, SETTLE, "polynb serve").strip() for _ in range(2)]
         assert all(line.startswith("serving cloudstate deploy.") for line in lines), process.stderr.read()
         proxy = lines[1].split("grpc://")[1].rsplit("/", 1)[0]
         with grpc.insecure_channel(proxy) as channel:  # raw protobuf: Get{name: "p"} -> Total{value: 1}
             like = channel.unary_unary("/deploy.Likes/Like")
             assert like(b"\x0a\x01p", timeout=SETTLE) == b"\x08\x01"
     finally:
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(120)
+        code = stop(process, 120)
     assert code == 0, process.stderr.read()

@@ -7,13 +7,13 @@ type), and unmodified pycolonies 1.0.25, in its own venv, submits ``shout`` and 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 from platforms.colonies.colonies_harness import pycolonies_python
-from scaleout.scaleout_helpers import Replicas, Up
+from scaleout.scaleout_helpers import Replicas, local_colony
+from support import environ_without
 
 from polynb.platforms.colonies import crypto
 
@@ -25,12 +25,8 @@ EXECUTOR_TYPE = "shouter"
 @pytest.fixture(scope="module")
 def colony(tmp_path_factory):
     """The local Colonies server, and the variables its JSON says a client sets."""
-    folder = tmp_path_factory.mktemp("colonies-server")
-    up = Up("colonies", folder, POLYNB_COLONIES_LOCAL_PORT="0", POLYNB_COLONIES_LOCAL_STATE=str(folder / "state.sqlite"))
-    try:
-        yield up.info
-    finally:
-        assert up.stop() == 0
+    with local_colony(tmp_path_factory.mktemp("colonies-server")) as info:
+        yield info
 
 
 @pytest.fixture
@@ -52,8 +48,8 @@ def deployment_env(colony: dict, name: str) -> tuple[dict[str, str], str]:
 
 def submit_with_pycolonies(colony: dict, executor_ids: list[str]) -> dict[str, dict]:
     """Run the pycolonies submitter until each executor took a share; processid -> how it ended."""
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("COLONIES_", "PYTHONPATH"))},
-           **colony["env"], "SHOUT_TYPE": EXECUTOR_TYPE, "SHOUT_EXECUTORS": ",".join(executor_ids)}
+    env = environ_without(("COLONIES_", "PYTHONPATH"), **colony["env"], SHOUT_TYPE=EXECUTOR_TYPE,
+                          SHOUT_EXECUTORS=",".join(executor_ids))
     done = subprocess.run([str(pycolonies_python()), str(HERE / "submitter.py")], capture_output=True, text=True,
                           timeout=600, env=env, cwd=HERE, check=False)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -6,47 +6,30 @@ real runtime's variables only: ``PORT`` (where it listens), ``KGRID_PYTHON_ENV_U
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from support import POLYNB, environ_without, free_port, read_line, stop
 
 from polynb.journal import Journal
 
 SAMPLE = Path(__file__).resolve().parent / "kgrid" / "sample.ipynb"
-POLYNB = [sys.executable, "-m", "polynb"]
 #: what the test's own environment must not pass on: the deployment sets the runtime's variables only
 NOT_INHERITED = ("POLYNB_", "KGRID_", "CLOUDSTATE_", "KAI_", "COLONIES_", "VANTIQ_", "PORT", "HOST", "DEBUG",
                  "JPY_SESSION_NAME")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def clean_env(**values: str) -> dict[str, str]:
-    return {**{k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)}, **values}
+    return environ_without(NOT_INHERITED, **values)
 
 
 @pytest.fixture
-def activator(tmp_path):
+def activator(tmp_path, standin):
     """``polynb up kgrid --json``: the local activator, its shelf in the test's folder; yields its URL."""
-    process = subprocess.Popen(POLYNB + ["up", "kgrid", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               text=True, env=clean_env(KGRID_ACTIVATOR_SHELF=str(tmp_path / "activator-shelf")))
-    try:
-        yield json.loads(process.stdout.readline())["kgrid"]["url"]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
+    return standin("kgrid", env=clean_env(KGRID_ACTIVATOR_SHELF=str(tmp_path / "activator-shelf"))).info["url"]
 
 
 def test_a_served_notebook_is_the_runtime_its_deployment_describes(tmp_path, activator):
@@ -58,7 +41,8 @@ def test_a_served_notebook_is_the_runtime_its_deployment_describes(tmp_path, act
                                env=clean_env(PORT=str(port), KGRID_PYTHON_ENV_URL=runtime,
                                              KGRID_PROXY_ADAPTER_URL=activator + "/"))
     try:
-        assert process.stdout.readline().strip() == f"serving kgrid deploy/score/1.0/score v1 {activator}/deploy/score/1.0/score", \
+        serving = read_line(process.stdout, 180, "polynb serve").strip()
+        assert serving == f"serving kgrid deploy/score/1.0/score v1 {activator}/deploy/score/1.0/score", \
             process.stderr.read() if process.poll() is not None else "no serving line"
         assert httpx.get(f"{activator}/proxy/environments/python").json()["url"] == runtime
         assert httpx.get(f"{runtime}/info").json()["url"] == runtime
@@ -69,8 +53,7 @@ def test_a_served_notebook_is_the_runtime_its_deployment_describes(tmp_path, act
         assert (refused.status_code, refused.json()["Title"]) == (500, "Adapter Server Error")
         assert '"name":"KeyError"' in refused.json()["Detail"]
     finally:
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(120)
+        code = stop(process, 120)
     assert code == 0, process.stderr.read()
     statuses = [r.status for r in Journal(tmp_path / ".polynb").records(platform="kgrid", payload="deploy/score/1.0/score")]
     assert sorted(statuses) == ["failed", "succeeded"]

@@ -4,19 +4,16 @@ the server's REST API as a Vantiq application would, then read back from the jou
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import nbformat
 import pytest
+from support import POLYNB, Standin, environ_without, read_line, run_polynb, write_notebook
 
-POLYNB = [sys.executable, "-m", "polynb"]
 SOURCE = "deployedSource"
 CELLS = ("%load_ext polynb", "scale = 10", "%%vantiq_exec sq\nr = v * v * scale")
 
@@ -39,36 +36,33 @@ def running(args: list[str], cwd: Path | None = None, env: dict | None = None) -
 @pytest.fixture(scope="module")
 def vantiq() -> Iterator[dict]:
     """``polynb up vantiq --json``: the server's URL and token."""
-    with running(["up", "vantiq", "--json"]) as process:
-        yield json.loads(process.stdout.readline())["vantiq"]
+    with Standin("vantiq") as server:
+        yield server.info
 
 
-def without_vantiq_settings() -> dict:
-    return {key: value for key, value in os.environ.items()
-            if not key.startswith("VANTIQ_") and key != "CONNECTOR_AUTH_TOKEN"}
+def without_vantiq_settings(**extra: str) -> dict:
+    return environ_without(("VANTIQ_", "CONNECTOR_AUTH_TOKEN"), **extra)
 
 
 def by_environment(folder: Path, vantiq: dict) -> dict:
-    return {**without_vantiq_settings(), "VANTIQ_TARGET_SERVER": vantiq["url"],
-            "CONNECTOR_AUTH_TOKEN": vantiq["token"], "VANTIQ_SOURCES": SOURCE}
+    return without_vantiq_settings(VANTIQ_TARGET_SERVER=vantiq["url"], CONNECTOR_AUTH_TOKEN=vantiq["token"],
+                                   VANTIQ_SOURCES=SOURCE)
 
 
 def by_server_config(folder: Path, vantiq: dict) -> dict:
     """The connector's own file beside the notebook; the token from the environment, as a deployment keeps it."""
     (folder / "serverConfig").mkdir()
     (folder / "serverConfig" / "server.config").write_text(f"targetServer = {vantiq['url']}\nsources = {SOURCE}\n")
-    return {**without_vantiq_settings(), "CONNECTOR_AUTH_TOKEN": vantiq["token"]}
+    return without_vantiq_settings(CONNECTOR_AUTH_TOKEN=vantiq["token"])
 
 
 @pytest.mark.parametrize("configure", [by_environment, by_server_config])
 def test_a_served_notebook_answers_a_vantiq_apps_query_and_journals_it(tmp_path, vantiq, configure):
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    nbformat.write(notebook, tmp_path / "worker.ipynb")
+    write_notebook(tmp_path / "worker.ipynb", *CELLS)
     env = configure(tmp_path, vantiq)
     app = httpx.Client(base_url=vantiq["url"], headers={"Authorization": f"Bearer {vantiq['token']}"}, timeout=60)
     with running(["serve", "worker.ipynb"], cwd=tmp_path, env=env) as serve:
-        serving = serve.stdout.readline().split()
+        serving = read_line(serve.stdout, 180, "polynb serve").split()
         assert serving[:4] == ["serving", "vantiq", "sq", "v1"], serving
         assert serving[-4:] == ["source", SOURCE, "name", "sq"]
         answer = app.post(f"/api/v1/resources/sources/{SOURCE}/query", json={"name": "sq", "presetValues": {"v": 3}})
@@ -77,8 +71,7 @@ def test_a_served_notebook_answers_a_vantiq_apps_query_and_journals_it(tmp_path,
         assert (refused.status_code, refused.json()[0]["code"]) == (
             400, "io.vantiq.pyexecsource.runpython.badglobalpreset")
     assert serve.returncode == 0
-    records = subprocess.run(POLYNB + ["journal", str(tmp_path / ".polynb"), "--json"], capture_output=True,
-                             text=True, check=True).stdout.splitlines()
+    records = run_polynb("journal", str(tmp_path / ".polynb"), "--json", check=True).stdout.splitlines()
     failed, succeeded = map(json.loads, records)  # newest first
     assert (succeeded["platform"], succeeded["payload"], succeeded["status"]) == ("vantiq", "sq", "succeeded")
     assert succeeded["input"] == {"name": "sq", "presetValues": {"v": 3}}

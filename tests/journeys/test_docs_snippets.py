@@ -10,8 +10,7 @@ from notebook_kernel import NotebookKernel
 from notebook_shell import polynb_shell
 
 ROOT = Path(__file__).resolve().parents[2]
-#: docs/platforms.md is for writers of bindings: its blocks are fragments of a binding, not cells
-DOCUMENTS = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md") if p.name != "platforms.md")]
+DOCUMENTS = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
 PLATFORM_VARIABLES = ("KGRID_", "VANTIQ_", "CONNECTOR_AUTH_TOKEN", "COLONIES_", "KAI_", "CLOUDSTATE_", "PORT", "HOST",
                       "POLYNB_")
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
@@ -31,6 +30,10 @@ def test_the_readme_magics_table_lists_every_magic_polynb_registers():
     table = "\n".join(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `%"))
     missing = sorted(name for name in registered if not re.search(rf"`%%?{name}\b", table))
     assert registered and not missing, f"the magics table of README.md does not list {missing}"
+
+
+def test_the_example_platform_of_docs_platforms_is_the_fake_platform_the_core_is_tested_with():
+    assert cells("docs/platforms.md") == [(ROOT / "tests" / "fakeplatform.py").read_text()]
 
 
 @pytest.mark.parametrize("document", [d for d in DOCUMENTS if cells(d)])

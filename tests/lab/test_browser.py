@@ -4,43 +4,19 @@ Screenshots land in screenshots/ (git-ignored) for a person to look at.
 """
 from __future__ import annotations
 
-import json
 import shutil
-from pathlib import Path
 
 import pytest
-from jupyter_server_helpers import JupyterServer
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-# Accepts JupyterLab's kernel choice if it asks, and is true once the tour's kernel is connected and idle.
-KERNEL_READY = """() => {
-  const accept = document.querySelector('.jp-Dialog .jp-mod-accept');
-  if (accept) { accept.click(); return false; }
-  const widget = window.jupyterapp.shell.currentWidget;
-  const kernel = widget && widget.sessionContext && widget.sessionContext.session && widget.sessionContext.session.kernel;
-  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
-}"""
+from lab_helpers import CHROMIUM, FLAGS, KERNEL_READY, ROOT, SHOTS, quiet_lab
 
 
 @pytest.fixture
-def lab(tmp_path, monkeypatch):
+def lab(tmp_path):
     root = tmp_path / "root"
     (root / "notebooks").mkdir(parents=True)
     shutil.copy(ROOT / "notebooks" / "tour.ipynb", root / "notebooks")
-    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    monkeypatch.setenv("JUPYTERLAB_SETTINGS_DIR", str(tmp_path / "settings"))
-    monkeypatch.delenv("POLYNB_JOURNAL_DIR", raising=False)
-    server = JupyterServer(root, app="jupyterlab",
-                           extra=["--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly"])
-    yield server
-    server.stop()
+    with quiet_lab(tmp_path, root) as server:
+        yield server
 
 
 # What the tour's executions leave in each registering cell's live status widget.

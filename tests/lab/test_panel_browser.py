@@ -6,24 +6,27 @@ in screenshots/ (git-ignored); the light-theme panel is copied over docs/images/
 """
 from __future__ import annotations
 
-import json
 import shutil
 import time
-from pathlib import Path
 
 import httpx
-import nbformat
 import pytest
 from jupyter_server_helpers import JupyterServer
-from test_browser import CHROMIUM, FLAGS, KERNEL_READY
+from lab_helpers import (
+    ROOT,
+    SHOTS,
+    THEMES,
+    chromium,
+    open_notebook,
+    quiet_lab,
+    run_all_cells,
+    write_notebook,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "screenshots"
 PAYLOAD = "score_every_answer_of_the_onboarding_survey"
 SAMPLE, SECOND = "work/sample.ipynb", "work/second.ipynb"
 PRODUCED = 60  # executions the sample notebook answers: inputs 1 to 59, then 0 (fails)
 POLL_SECONDS = 2  # the panel's poll interval
-THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
 SAMPLE_CELLS = [
     "%load_ext polynb\nimport httpx\nimport polynb",
@@ -52,13 +55,6 @@ CLIPPED = """() => {
 }"""
 
 
-def write_notebook(path: Path, cells: list[str]) -> None:
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
-
-
 def journals(server: JupyterServer, **params) -> list[dict]:
     reply = server.get("/polynb/api/journals", params={"limit": 500, **params})
     assert reply.status_code == 200, reply.text
@@ -71,14 +67,8 @@ def executions(server: JupyterServer, notebook: str = SAMPLE) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM, "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -88,45 +78,23 @@ def lab(tmp_path_factory, browser):
     root = tmp / "root"
     write_notebook(root / SAMPLE, SAMPLE_CELLS)
     write_notebook(root / SECOND, ["%load_ext polynb"])
-    settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("JUPYTERLAB_SETTINGS_DIR", str(tmp / "settings"))
-        env.delenv("POLYNB_JOURNAL_DIR", raising=False)
-        server = JupyterServer(root, app="jupyterlab",
-                               extra=["--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly"])
-    try:
+    with quiet_lab(tmp, root) as server:
         server.post("/api/sessions", {"path": SECOND, "name": "second.ipynb", "type": "notebook",
                                       "kernel": {"name": "python3"}})
-        page = browser.new_page()
+        page = open_notebook(browser, server, SAMPLE)
         try:
-            page.goto(f"{server.url}/lab/tree/{SAMPLE}?token={server.token}")
-            page.wait_for_function("window.jupyterapp && window.jupyterapp.started", timeout=90_000)
-            page.wait_for_function(KERNEL_READY, timeout=90_000)
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-            page.wait_for_function("window.jupyterapp.shell.currentWidget.content.widgets"
-                                   ".every(cell => cell.model.executionCount !== null)", timeout=120_000)
+            run_all_cells(page)
             assert len(executions(server)) == PRODUCED
             page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save'); }")  # outputs for the screenshots
             page.wait_for_function("!window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
         finally:
-            page.close()
+            page.context.close()
         yield server
-    finally:
-        server.stop()
 
 
 def open_panel(browser, lab: JupyterServer, theme: str = "light", notebook: str = SAMPLE):
     """A page of JupyterLab on `notebook` in `theme`, with the polynb panel open and listing executions."""
-    context = browser.new_context(viewport={"width": 1600, "height": 1000},
-                                  permissions=["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}")
-    page.wait_for_function("window.jupyterapp && window.jupyterapp.started", timeout=90_000)
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
-    page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{THEMES[theme]}'}})")
-    page.wait_for_function(f"document.body.dataset.jpThemeName === '{THEMES[theme]}'", timeout=30_000)
+    page = open_notebook(browser, lab, notebook, theme)
     page.click('li[data-id="polynb-panel"]')
     page.wait_for_selector(".polynb-panel-execution", timeout=30_000)
     return page

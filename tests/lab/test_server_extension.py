@@ -143,3 +143,27 @@ def test_a_limit_that_is_no_whole_number_in_range_is_a_400(server, limit):
     reply = server.get("/polynb/api/journals", params={"limit": limit})
     assert reply.status_code == 400
     assert "limit must be a whole number" in reply.text
+
+
+def test_the_journal_folder_set_in_polynb_yaml_is_the_one_served(server, tmp_path):
+    from polynb.journal import Journal
+
+    root = tmp_path / "root"
+    (root / "work" / "polynb.yaml").write_text("core:\n  journal_dir: elsewhere/journal\n")
+    journal = Journal(root / "work" / "elsewhere" / "journal")
+    journal.notebook = str((root / "work" / "demo.ipynb").resolve())
+    record_id = journal.open("fake", "hello", 1)
+    journal.close_db()
+    server.post("/api/sessions", {"path": "work/demo.ipynb", "type": "notebook", "kernel": {"name": "python3"}})
+
+    entry = server.get("/polynb/api/journals").json()["journals"][0]
+    assert entry["journal"] == str(root / "work" / "elsewhere" / "journal")
+    assert [e["id"] for e in entry["executions"]] == [record_id]
+
+
+def test_an_unreadable_polynb_yaml_is_reported_in_its_own_entry(server, tmp_path):
+    (tmp_path / "root" / "work" / "polynb.yaml").write_text("core: [not, a, mapping\n")
+    server.post("/api/sessions", {"path": "work/demo.ipynb", "type": "notebook", "kernel": {"name": "python3"}})
+    listing = server.get("/polynb/api/journals")
+    assert listing.status_code == 200
+    assert "cannot find the journal" in listing.json()["journals"][0]["error"]

@@ -2,80 +2,41 @@
 a NATS client on a loop thread of its own, and waiting on conditions (never on the clock)."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import nbformat
 from processes import alive
-
-POLYNB = [sys.executable, "-m", "polynb"]
+from support import POLYNB, Standin, environ_without, wait_until
 
 #: settings a test's own environment must not leak into the processes it starts (each gets its own)
 PLATFORM_ENV = ("KAI_", "COLONIES_", "POLYNB_AIO_", "POLYNB_COLONIES_", "POLYNB_JOURNAL_DIR", "POLYNB_CONFIG")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith(PLATFORM_ENV)}
-    env.update(extra)
-    return env
+    return environ_without(PLATFORM_ENV, **extra)
 
 
-def wait_until(condition: Callable[[], Any], timeout: float, what: str, step: float = 0.2,
-               alive: Callable[[], None] | None = None) -> Any:
-    """Poll ``condition`` until it is truthy; ``alive`` raises when a process the wait depends on has died."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if alive is not None:
-            alive()
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(step)
+def standin_in(folder: Path, platform: str, **env: str) -> Standin:
+    """``polynb up PLATFORM --json`` in a folder of its own, with none of the test's own platform settings."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Standin(platform, cwd=folder, env=clean_env(**env))
 
 
-def write_notebook(path: Path, *sources: str) -> Path:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
-    return path
-
-
-class Up:
-    """``polynb up PLATFORM --json`` in a folder of its own: the platform's local server, as a user starts it."""
-
-    def __init__(self, platform: str, folder: Path, **env: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.stderr = open(folder / "up.log", "w")
-        self.process = subprocess.Popen(POLYNB + ["up", platform, "--json"], cwd=folder, env=clean_env(**env),
-                                        stdout=subprocess.PIPE, stderr=self.stderr, text=True)
-        line = self.process.stdout.readline()
-        if not line:
-            self.stop()
-            raise AssertionError(f"polynb up {platform} exited before it was ready:\n"
-                                 f"{(folder / 'up.log').read_text()[-3000:]}")
-        self.info = json.loads(line)[platform]
-
-    def stop(self) -> int | None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.stderr.close()
-        return self.process.returncode
+@contextmanager
+def local_colony(folder: Path) -> Iterator[dict]:
+    """``polynb up colonies --json`` on a free port, its state in ``folder``: what its JSON line says. It must stop
+    cleanly (exit code 0) when the block ends."""
+    up = standin_in(folder, "colonies", POLYNB_COLONIES_LOCAL_PORT="0",
+                    POLYNB_COLONIES_LOCAL_STATE=str(folder / "state.sqlite"))
+    try:
+        yield up.info
+    finally:
+        assert up.stop() == 0
 
 
 def _children(pid: int) -> list[int]:

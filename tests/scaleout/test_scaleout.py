@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from loop_thread import LoopThread
-from scaleout_helpers import Replicas, Up, wait_until, write_notebook
+from scaleout_helpers import Replicas, local_colony, standin_in
+from support import wait_until, write_notebook
 
 from polynb.platforms.aio import names, wire
 from polynb.platforms.colonies import crypto
@@ -83,7 +84,7 @@ def nats(tmp_path_factory):
     """ONE nats-server for the module, set up by `polynb up aio` from a KRT file as the KAI managers would."""
     folder = tmp_path_factory.mktemp("nats")
     (folder / "krt.yaml").write_text(KRT)
-    up = Up("aio", folder, POLYNB_AIO_KRT=str(folder / "krt.yaml"))
+    up = standin_in(folder, "aio", POLYNB_AIO_KRT=str(folder / "krt.yaml"))
     try:
         yield up.info["url"]
     finally:
@@ -251,13 +252,8 @@ def work(i):
 @pytest.fixture(scope="module")
 def colony(tmp_path_factory):
     """ONE Colonies server for the module (`polynb up colonies --json`), and what its JSON says a client sets."""
-    folder = tmp_path_factory.mktemp("colonies")
-    up = Up("colonies", folder, POLYNB_COLONIES_LOCAL_PORT="0",
-            POLYNB_COLONIES_LOCAL_STATE=str(folder / "server.sqlite"))
-    try:
-        yield up.info
-    finally:
-        assert up.stop() == 0
+    with local_colony(tmp_path_factory.mktemp("colonies")) as info:
+        yield info
 
 
 class Submitter:

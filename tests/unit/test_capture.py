@@ -43,7 +43,7 @@ def test_output_inside_a_capture_goes_to_it_and_not_to_the_stream():
 
 def test_concurrent_executions_each_keep_their_own_output():
     results = {}
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(4, timeout=30)
 
     def work(n):
         with capture.capturing() as captured:
@@ -57,7 +57,8 @@ def test_concurrent_executions_each_keep_their_own_output():
         for t in threads:
             t.start()
         for t in threads:
-            t.join()
+            t.join(30)
+    assert not any(t.is_alive() for t in threads), "an execution never finished"
     for n in range(4):
         assert results[n] == "".join(f"{n}:{i}\n" for i in range(50))
     assert out.getvalue() == ""

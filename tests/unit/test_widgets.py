@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import subprocess
 import sys
 import threading
@@ -12,7 +13,7 @@ import pytest
 
 from polynb import widgets as w
 from polynb.journal import FAILED, SUCCEEDED, Journal
-from polynb.widgets.dashboard import ALL
+from polynb.widgets.dashboard import ALL, FOLDER
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_widgets_are_created_and_displayable_without_a_kernel(tmp_path):
         "import sys, ipywidgets; from IPython import get_ipython; assert get_ipython() is None\n"
         "from polynb.journal import Journal; from polynb import widgets as w\n"
         f"journal = Journal({str(tmp_path)!r})\n"
-        "for view, cls in ((w.CellStatus(journal, 'kgrid', 'hello'), ipywidgets.HTML), (w.Dashboard(journal), ipywidgets.VBox)):\n"
+        "for view, cls in ((w.CellStatus(journal, 'kgrid', 'hello'), ipywidgets.VBox), (w.Dashboard(journal), ipywidgets.VBox)):\n"
         "    assert isinstance(view.widget, cls)\n"
         "    bundle = view._repr_mimebundle_()\n"
         "    assert bundle['application/vnd.jupyter.widget-view+json']['model_id'] == view.widget.model_id\n"
@@ -82,7 +83,7 @@ def test_widgets_are_created_and_displayable_without_a_kernel(tmp_path):
 
 def test_widgets_render_their_bundle(journal):
     status, dashboard = w.CellStatus(journal, "kgrid", "hello"), w.Dashboard(journal)
-    for view, cls in ((status, ipywidgets.HTML), (dashboard, ipywidgets.VBox)):
+    for view, cls in ((status, ipywidgets.VBox), (dashboard, ipywidgets.VBox)):
         assert isinstance(view.widget, cls)
         bundle = view._repr_mimebundle_()
         assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.widget.model_id
@@ -133,19 +134,19 @@ def test_cell_status_shows_counts_last_status_and_error_after_refresh(journal):
     register(journal)
     journal.platform_state("kgrid", "ready", "http://localhost:8080")
     status = w.CellStatus(journal, "kgrid", "hello")
-    assert 'data-executions="0"' in status.widget.value
+    assert 'data-executions="0"' in status.summary.value
     run(journal, output=1)
     run(journal, output=2)
     run(journal, error="ValueError: bad input\nmore detail")
-    assert 'data-executions="0"' in status.widget.value  # nothing changes until refresh
+    assert 'data-executions="0"' in status.summary.value  # nothing changes until refresh
     status.refresh()
-    value = status.widget.value
+    value = status.summary.value
     assert 'class="polynb-status"' in value
     assert 'data-executions="3"' in value
     assert 'data-succeeded="2"' in value and 'data-failed="1"' in value
     assert 'data-last-status="failed"' in value
-    assert "3 executions (2 succeeded, 1 failed)" in value
-    assert "ValueError: bad input" in value and "more detail" not in value
+    assert "3 executions" in value and "2 succeeded" in value and "1 failed" in value
+    assert status.failure.description == "ValueError: bad input" and "more detail" in status.detail.value
     assert "http://localhost:8080/hello" in value
     assert 'data-version="2"' in value and "hello v2" in value
     assert 'data-state="ready"' in value
@@ -154,44 +155,108 @@ def test_cell_status_shows_counts_last_status_and_error_after_refresh(journal):
 def test_cell_status_keeps_the_last_error_after_a_later_success(journal):
     run(journal, error="first failure")
     run(journal, output="ok")
-    value = w.CellStatus(journal, "kgrid", "hello").widget.value
-    assert 'data-last-status="succeeded"' in value
-    assert "first failure" in value
+    status = w.CellStatus(journal, "kgrid", "hello")
+    assert 'data-last-status="succeeded"' in status.summary.value
+    assert status.failure.description == "first failure"
 
 
 def test_cell_status_escapes_and_truncates_the_error(journal):
     run(journal, error="<script>alert(1)</script> " + "x" * 500)
-    value = w.CellStatus(journal, "kgrid", "hello").widget.value
-    assert "<script>" not in value
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in value
-    assert "x" * 200 not in value and "…" in value
+    status = w.CellStatus(journal, "kgrid", "hello")
+    assert "<script>" not in status.detail.value
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in status.detail.value
+    reason = status.failure.description  # a button's label: text, never HTML
+    assert reason.startswith("<script>alert(1)</script> x") and "x" * 200 not in reason and reason.endswith("…")
 
 
 def test_cell_status_counts_only_its_own_payload(journal):
     run(journal, payload="hello")
     run(journal, payload="other")
     run(journal, platform="vantiq", payload="hello")
-    assert 'data-executions="1"' in w.CellStatus(journal, "kgrid", "hello").widget.value
+    assert 'data-executions="1"' in w.CellStatus(journal, "kgrid", "hello").summary.value
 
 
 def test_cell_status_shows_an_unstarted_platform(journal):
-    value = w.CellStatus(journal, "colonyos", "job").widget.value
+    value = w.CellStatus(journal, "colonyos", "job").summary.value
     assert "not started" in value and 'data-state=""' in value and 'data-last-status=""' in value
 
 
 # -- Dashboard -------------------------------------------------------------------------------------
 
-def test_dashboard_lists_records_newest_first(journal):
+def rows_of(dashboard) -> list[str]:
+    """The ``data-execution-id`` of every row of the dashboard's table, top to bottom."""
+    return re.findall(r'<tr class="polynb-execution[^"]*" data-execution-id="([^"]+)"', dashboard.table.value)
+
+
+def row_html(dashboard, record_id: str) -> str:
+    return re.search(rf'<tr [^>]*data-execution-id="{record_id}".*?</tr>', dashboard.table.value).group(0)
+
+
+def click(dashboard, record_id: str) -> None:
+    """What the table's inline handler does on a click: the row's id into the hidden pick field."""
+    dashboard.pick.value = record_id
+
+
+def test_dashboard_lists_records_newest_first_in_a_table_with_aligned_headers(journal):
     ids = [run(journal, input=n, output=n) for n in range(3)]
-    options = w.Dashboard(journal).executions.options
-    assert [value for _, value in options] == ids[::-1]
-    label = options[0][0]
-    assert label.startswith("#3 ") and " kgrid hello v2 succeeded " in label and label.endswith(" ms")
+    dashboard = w.Dashboard(journal)
+    assert rows_of(dashboard) == dashboard.listed == ids[::-1]
+    headers = re.findall(r"<th>([^<]*)</th>", dashboard.table.value)
+    assert headers == ["#", "time", "status", "platform", "payload", "version", "duration", "error"]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row_html(dashboard, ids[-1]))
+    assert len(cells) == len(headers)
+    assert cells[0] == "3" and re.fullmatch(r"\d\d:\d\d:\d\d", cells[1]) and "succeeded" in cells[2]
+    assert cells[3:6] == ["kgrid", "hello", "v2"] and cells[6].endswith(" ms") and cells[7] == ""
 
 
-def test_dashboard_limits_the_list(journal):
-    ids = [run(journal) for _ in range(5)]
-    assert [value for _, value in w.Dashboard(journal, limit=2).executions.options] == ids[:-3:-1]
+def test_dashboard_pages_through_older_executions(journal):
+    ids = [run(journal) for _ in range(5)][::-1]
+    dashboard = w.Dashboard(journal, page_size=2)
+    assert rows_of(dashboard) == ids[:2] and dashboard.newer.disabled and not dashboard.older.disabled
+    assert "page 1 · executions 1–2" in dashboard.page_label.value
+    dashboard.older.click()
+    assert rows_of(dashboard) == ids[2:4] and not dashboard.newer.disabled
+    dashboard.older.click()
+    assert rows_of(dashboard) == ids[4:] and dashboard.older.disabled
+    assert "page 3 · executions 5–5" in dashboard.page_label.value
+    dashboard.status_filter.value = SUCCEEDED  # a new filter starts again at the newest page
+    assert rows_of(dashboard) == ids[:2]
+
+
+def test_failed_rows_are_highlighted_and_statuses_wear_theme_colours_with_icon_and_word(journal):
+    ok, bad = run(journal, output=1), run(journal, error="ValueError: no\nmore")
+    dashboard = w.Dashboard(journal)
+    assert "polynb-row-failed" in row_html(dashboard, bad) and "polynb-row-failed" not in row_html(dashboard, ok)
+    assert '<span class="polynb-badge polynb-tone-bad" data-word="failed"><span aria-hidden="true">✗</span> failed' \
+        in row_html(dashboard, bad)
+    assert "ValueError: no" in row_html(dashboard, bad) and "more" not in row_html(dashboard, bad)
+    html = "".join(child.value for child in dashboard.widget.children if isinstance(child, ipywidgets.HTML))
+    assert "var(--jp-success-color1)" in html and "var(--jp-error-color1)" in html
+    assert re.findall(r"#[0-9a-fA-F]{3,6}\b|rgba?\(", html) == []  # no hard-coded colour
+
+
+def test_each_platform_charts_its_last_minute_of_executions_per_second_and_latency(journal):
+    register(journal, "kgrid", "hello")
+    register(journal, "vantiq", "echo")
+    run(journal, "kgrid", "hello", output=1)
+    run(journal, "kgrid", "hello", error="boom")
+    run(journal, "vantiq", "echo")
+    charts = w.Dashboard(journal).charts.value
+    assert '<div class="polynb-chart" data-platform="kgrid" data-count="2" data-failed="1"' in charts
+    assert '<div class="polynb-chart" data-platform="vantiq" data-count="1" data-failed="0"' in charts
+    assert charts.count('<svg class="polynb-sparkline"') == 2 and charts.count('<svg class="polynb-line"') == 2
+    assert "kgrid: executions per second" in charts and "kgrid: median latency per interval" in charts
+    assert re.search(r"p50 \d+ ms · p99 \d+ ms", charts)
+
+
+def test_the_dashboard_asks_for_ticks_only_while_its_last_minute_had_executions(journal):
+    register(journal)
+    dashboard = w.Dashboard(journal)
+    assert dashboard.wants_tick() is False  # an idle dashboard costs nothing
+    run(journal)
+    dashboard._charted_at = float("-inf")  # the next refresh redraws the charts
+    dashboard.refresh()
+    assert dashboard.wants_tick() is True
 
 
 def test_dashboard_shows_platforms_and_payloads(journal):
@@ -206,7 +271,7 @@ def test_dashboard_shows_platforms_and_payloads(journal):
     assert 'data-payload="hello"' in table and 'data-executions="2"' in table
     assert "http://localhost:8080/hello" in table
     assert "polynb-dashboard" in dashboard.widget._dom_classes
-    assert "polynb-executions" in dashboard.executions._dom_classes
+    assert "polynb-executions" in dashboard.table._dom_classes
     assert "polynb-detail" in dashboard.detail._dom_classes
 
 
@@ -220,19 +285,33 @@ def test_dashboard_filters_narrow_the_list(journal):
     vantiq = run(journal, "vantiq", "hello")
     dashboard = w.Dashboard(journal)
 
-    def listed():
-        return [value for _, value in dashboard.executions.options]
-
-    assert listed() == [vantiq, kgrid_bye, kgrid_bad, kgrid_ok]
+    assert rows_of(dashboard) == [vantiq, kgrid_bye, kgrid_bad, kgrid_ok]
     dashboard.platform_filter.value = "kgrid"
-    assert listed() == [kgrid_bye, kgrid_bad, kgrid_ok]
+    assert rows_of(dashboard) == [kgrid_bye, kgrid_bad, kgrid_ok]
     dashboard.payload_filter.value = "hello"
-    assert listed() == [kgrid_bad, kgrid_ok]
+    assert rows_of(dashboard) == [kgrid_bad, kgrid_ok]
     dashboard.status_filter.value = FAILED
-    assert listed() == [kgrid_bad]
+    assert rows_of(dashboard) == [kgrid_bad]
     dashboard.status_filter.value = ALL
     dashboard.platform_filter.value = ALL
-    assert listed() == [vantiq, kgrid_bad, kgrid_ok]
+    assert rows_of(dashboard) == [vantiq, kgrid_bad, kgrid_ok]
+
+
+def test_the_scope_is_this_notebook_unless_the_whole_folder_is_chosen(journal, tmp_path):
+    journal.notebook = str(tmp_path / "mine.ipynb")
+    other = Journal(tmp_path)
+    other.notebook = str(tmp_path / "other.ipynb")
+    try:
+        theirs = run(other, payload="theirs")
+        mine = run(journal, payload="mine")
+        dashboard = w.Dashboard(journal)
+        assert [label for label, _ in dashboard.scope_filter.options] == ["this notebook", "whole folder"]
+        assert rows_of(dashboard) == [mine]
+        assert "theirs" not in shown_as_text(dashboard)
+        dashboard.scope_filter.value = FOLDER
+        assert rows_of(dashboard) == [mine, theirs]
+    finally:
+        other.close_db()
 
 
 def test_filter_choices_follow_the_journal(journal):
@@ -246,7 +325,7 @@ def test_filter_choices_follow_the_journal(journal):
     journal.platform_state("colonyos", "starting")
     dashboard.refresh()
     assert dashboard.platform_filter.value == "kgrid"  # new choices keep the chosen one
-    assert [value for _, value in dashboard.executions.options] == [kgrid]
+    assert rows_of(dashboard) == [kgrid]
     dashboard.platform_filter.value = ALL
     assert [v for _, v in dashboard.platform_filter.options] == [ALL, "colonyos", "kgrid", "vantiq"]
     assert [v for _, v in dashboard.payload_filter.options] == [ALL, "echo", "hello"]
@@ -265,7 +344,7 @@ def test_filter_resets_to_all_when_its_choice_disappears(journal):
     assert dashboard.payload_filter.value == ALL
 
 
-def test_selecting_an_execution_shows_its_detail(journal):
+def test_clicking_an_execution_shows_its_detail(journal):
     chosen = journal.open("kgrid", "hello", {"name": "<Ada>"})
     journal.started(chosen, 2)
     journal.close(chosen, output={"greeting": "hi", "n": 1}, stdout="printed line\n", stderr="warned",
@@ -274,39 +353,96 @@ def test_selecting_an_execution_shows_its_detail(journal):
     other = run(journal, input="other input", output="other output")
     dashboard = w.Dashboard(journal)
     assert "polynb-record-empty" in dashboard.detail.value
-    dashboard.executions.value = chosen
+    click(dashboard, chosen)
     detail = dashboard.detail.value
-    assert dashboard.selected == chosen
-    assert f'data-record-id="{chosen}"' in detail and 'data-status="failed"' in detail
+    assert dashboard.selected == chosen and dashboard.pick.value == ""  # ready for the next click
+    assert "polynb-row-selected" in row_html(dashboard, chosen)
+    assert f'data-execution-id="{chosen}"' in detail and 'data-status="failed"' in detail
     assert "&quot;name&quot;: &quot;&lt;Ada&gt;&quot;" in detail
     assert '{\n  &quot;greeting&quot;: &quot;hi&quot;,\n  &quot;n&quot;: 1\n}' in detail
     assert "printed line" in detail and "warned" in detail
     assert "INFO payload: logged &lt;b&gt;" in detail
     assert "KeyError: &#x27;x&#x27;" in detail
     assert "Traceback (most recent call last):" in detail and "File &lt;cell&gt;" in detail
+    assert all(f"<th>{name}</th>" in detail for name in ("received", "started", "finished", "ran", "queued"))
     assert "other output" not in detail
-    dashboard.executions.value = other
+    click(dashboard, other)
     assert "other output" in dashboard.detail.value and "printed line" not in dashboard.detail.value
+    click(dashboard, other)  # a second click on the open row closes it
+    assert dashboard.selected is None and "polynb-record-empty" in dashboard.detail.value
+
+
+def test_the_detail_offers_copy_id_and_a_link_to_the_defining_cell(journal):
+    register(journal)  # defined in cell-1
+    record_id = run(journal)
+    dashboard = w.Dashboard(journal)
+    click(dashboard, record_id)
+    actions = dashboard.actions.value
+    assert f'data-copy="{record_id}"' in actions and "navigator.clipboard.writeText(this.dataset.copy)" in actions
+    assert f'<input class="polynb-id" readonly value="{record_id}"' in actions
+    assert 'class="polynb-action polynb-action-jump" href="#cell-id=cell-1"' in actions
+
+
+def test_go_to_cell_is_disabled_for_a_payload_registered_outside_jupyterlab(journal):
+    journal.payload_registered("kgrid", "hello", 2, "digest", "main", "def main(x): return x", {}, None, None)
+    dashboard = w.Dashboard(journal)
+    click(dashboard, run(journal))
+    assert '<a class="polynb-action polynb-action-jump" aria-disabled="true" title="registered outside JupyterLab' \
+        in dashboard.actions.value
+
+
+def test_replay_runs_the_injected_callable_and_opens_the_new_record(journal):
+    record_id = run(journal, input=21, output=42)
+    replayed = []
+
+    def replay_here(original: str) -> str:
+        replayed.append(original)
+        return run(journal, input=journal.get(original).input, output=43)
+
+    dashboard = w.Dashboard(journal, replay=replay_here)
+    assert dashboard.replay_button.layout.display == "none"  # nothing to replay yet
+    click(dashboard, record_id)
+    assert dashboard.replay_button.layout.display == ""
+    dashboard.replay_button.click()
+    new_id = dashboard.selected
+    assert replayed == [record_id] and new_id != record_id and rows_of(dashboard)[0] == new_id
+    assert f'data-ok="true" data-replay-id="{new_id}"' in dashboard.detail.value and "43" in dashboard.detail.value
+
+
+def test_a_refused_replay_says_why_in_the_detail(journal):
+    def replay_here(original: str) -> str:
+        raise KeyError("kgrid:hello is not registered in this kernel; run its cell first")
+
+    dashboard = w.Dashboard(journal, replay=replay_here)
+    click(dashboard, run(journal))
+    dashboard.replay_button.click()
+    assert 'data-ok="false"' in dashboard.detail.value and "run its cell first" in dashboard.detail.value
+
+
+def test_without_a_replay_callable_there_is_no_replay_button(journal):
+    dashboard = w.Dashboard(journal)
+    click(dashboard, run(journal))
+    assert dashboard.replay_button.layout.display == "none"
 
 
 def test_selection_survives_refresh(journal):
     first = run(journal, output="first output")
     dashboard = w.Dashboard(journal)
-    dashboard.executions.value = first
+    click(dashboard, first)
     run(journal, output="second output")
     run(journal, output="third output")
     dashboard.refresh()
-    assert len(dashboard.executions.options) == 3
-    assert dashboard.executions.value == first
+    assert len(rows_of(dashboard)) == 3
+    assert dashboard.selected == first and "polynb-row-selected" in row_html(dashboard, first)
     assert "first output" in dashboard.detail.value
 
 
 def test_selection_of_a_filtered_out_record_keeps_its_detail(journal):
     chosen = run(journal, output="kept output")
     dashboard = w.Dashboard(journal)
-    dashboard.executions.value = chosen
+    click(dashboard, chosen)
     dashboard.status_filter.value = FAILED
-    assert dashboard.executions.options == () and dashboard.executions.value is None
+    assert rows_of(dashboard) == [] and "no executions match" in dashboard.page_label.value
     assert "kept output" in dashboard.detail.value
 
 
@@ -315,7 +451,7 @@ def test_show_selects_a_record_by_id_prefix(journal):
     run(journal, output="newer output")
     dashboard = w.Dashboard(journal)
     dashboard.show(chosen[:12])
-    assert dashboard.executions.value == chosen
+    assert dashboard.selected == chosen
     assert "shown output" in dashboard.detail.value
 
 
@@ -328,10 +464,11 @@ def test_running_record_is_listed_without_duration_and_updates_on_refresh(journa
     record_id = journal.open("kgrid", "hello", 1)
     journal.started(record_id, 2)
     dashboard = w.Dashboard(journal)
-    assert dashboard.executions.options[0][0].endswith(" kgrid hello v2 running")
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row_html(dashboard, record_id))
+    assert 'data-word="running"' in cells[2] and cells[5] == "v2" and cells[6] == ""
     journal.close(record_id, output=2)
     dashboard.refresh()
-    assert " succeeded " in dashboard.executions.options[0][0]
+    assert 'data-status="succeeded"' in row_html(dashboard, record_id)
 
 
 # -- Updater ---------------------------------------------------------------------------------------
@@ -407,8 +544,8 @@ def test_updater_refreshes_real_views(journal, updater):
     updater.add(dashboard)
     record_id = run(journal, error="boom")
     assert updater.step(0.0) is True
-    assert 'data-executions="1"' in status.widget.value
-    assert [value for _, value in dashboard.executions.options] == [record_id]
+    assert 'data-executions="1"' in status.summary.value
+    assert dashboard.listed == [record_id]
 
 
 def test_updater_thread_refreshes_views_after_a_change(journal):

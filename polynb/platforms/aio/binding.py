@@ -6,6 +6,7 @@ with one (setting ``nats_url``, or an SDK ``app.yaml``) it joins that NATS as a 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -19,11 +20,12 @@ from nats.js.errors import NoStreamResponseError
 
 from ... import progress
 from ...calls import CallTimeout, call_timeout
+from ...config import Section
+from ...execution import UNAVAILABLE, Arrival, Host
 from ...local import start_local
 from ...payload import PayloadVersion
 from ...runner import call_payload
-from ...service import UNAVAILABLE
-from ..base import READY, STARTING, STOPPED, Binding, BindingStatus
+from ..base import READY, Binding
 from . import appconfig, handlers, managers, wire
 from .appconfig import NodeSpec
 from .context import NodeContext
@@ -88,14 +90,14 @@ class RunnerThread:
             pass
 
 
-class AioBinding(Binding):
-    """polynb as KAI Python SDK nodes (fact sheet ``aio.md``)."""
+class AioBinding(Binding[Delivery]):
+    """polynb as KAI Python SDK nodes (fact sheet ``aio.md``); an execution's context is its NATS delivery."""
 
     needs_entry = False
 
-    def __init__(self, service, settings) -> None:
+    def __init__(self, service: Host, settings: Section) -> None:
         super().__init__(service, settings)
-        self.state, self.detail, self.url = STOPPED, None, None
+        self.url: str | None = None
         self.client: Client | None = None
         self.local = None
         self.nodes: dict[str, Node] = {}
@@ -105,7 +107,6 @@ class AioBinding(Binding):
 
     # -- connection ------------------------------------------------------------------------------------
     async def start(self) -> None:
-        self.state = STARTING
         self.app_config = appconfig.read_app_config()
         standin = self.settings["standin_url"]
         self.url = self.settings["nats_url"] or appconfig.lookup(self.app_config, "nats.url") or standin
@@ -120,7 +121,7 @@ class AioBinding(Binding):
         self.manage = self.settings["manage"] if self.settings["manage"] is not None else own
         self.client = await self._connect()
         self.js = self.client.jetstream()
-        self.state = READY
+        self.set_status(READY, self.url)
         self._status_task = asyncio.ensure_future(self._follow_consumers())
 
     async def _connect(self) -> Client:
@@ -136,28 +137,24 @@ class AioBinding(Binding):
                               "check KAI_NATS_URL (or app.yaml's nats.url) and that nats-server runs there") from None
 
     async def _disconnected(self) -> None:
-        if self.state == READY:
-            self._set_state(RECONNECTING, f"lost the connection to {self.url}; reconnecting")
+        if self.status.state == READY:
+            self.set_status(RECONNECTING, self.url, f"lost the connection to {self.url}; reconnecting")
 
     async def _reconnected(self) -> None:
-        self._set_state(READY, None)
+        self.set_status(READY, self.url)
 
     async def _error(self, exc: Exception) -> None:
         log.debug("aio: NATS reports %s", exc)
-
-    def _set_state(self, state: str, detail: str | None) -> None:
-        self.state, self.detail = state, detail
-        self.service.binding_changed(self)
 
     async def _follow_consumers(self) -> None:
         """Keep the status detail on the nodes' consumer state (pending, ack pending, redelivered)."""
         while True:
             await asyncio.sleep(STATUS_INTERVAL)
-            if self.state != READY:
+            if self.status.state != READY:
                 continue
             detail = "; ".join(filter(None, [await node.consumer_state() for node in list(self.nodes.values())]))
-            if detail and detail != self.detail:
-                self._set_state(READY, detail)
+            if detail:
+                self.set_status(READY, self.url, detail)
 
     async def stop(self) -> None:
         if self._status_task is not None:
@@ -168,10 +165,7 @@ class AioBinding(Binding):
             await self.client.close()  # the nodes have unsubscribed and settled: nothing is left to drain
         if self.local is not None:
             await self.local.stop()
-        self.state = STOPPED
-
-    def status(self) -> BindingStatus:
-        return BindingStatus(self.state, self.url, self.detail)
+            self.local = None
 
     # -- nodes -----------------------------------------------------------------------------------------
     def spec_for(self, version: PayloadVersion) -> NodeSpec:
@@ -225,8 +219,8 @@ class AioBinding(Binding):
 
     async def _run_hook(self, process: str, stage: str, call: Callable[[], Any]) -> None:
         """Initializer and finalizer run like executions: journaled, output captured, on a worker thread."""
-        outcome = await self.service.execute(PLATFORM, process, {"stage": stage}, lambda _: call_payload(call),
-                                             meta={"stage": stage}, needs_payload=False)
+        outcome = await self.service.execute(Arrival(PLATFORM, process, {"stage": stage}, meta={"stage": stage},
+                                                     code=functools.partial(call_payload, call)))
         if outcome.error_type == UNAVAILABLE:  # the kernel is stopping: the finalizer still runs, unjournaled
             await asyncio.to_thread(call_payload, call)
         elif not outcome.ok:
@@ -247,8 +241,8 @@ class AioBinding(Binding):
         if name in self.nodes:
             await self._stop_node(name)
 
-    def run_payload(self, version: PayloadVersion, input: Any, context: Any) -> Any:
-        if not isinstance(context, Delivery):
+    def run_payload(self, version: PayloadVersion, input: Any, context: Delivery | None) -> Any:
+        if context is None:
             raise RuntimeError("an AIO execution needs its NATS message: publish it again (%aio_publish) to rerun it")
         try:
             handlers.handle(version, context.message, context.node.spec.process, context.sdk)

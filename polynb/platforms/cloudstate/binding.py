@@ -11,15 +11,19 @@ import logging
 import sys
 from typing import Any
 
+import grpc
 import httpx
 
 from ... import generic_env, headless
+from ...config import Section
+from ...execution import Arrival, Host
 from ...local import LocalStandIn, start_local
-from ..base import READY, STARTING, STOPPED, Binding, BindingStatus
+from ...payload import PayloadVersion
+from ..base import READY, STARTING, Binding
 from . import wire
 from .entities import definition_of
 from .protolib import LIBRARY, ProtoError
-from .server import EntityRegistration, Registry, UserFunction, serve
+from .server import EntityRegistration, Registry, StreamStep, UserFunction, serve
 
 log = logging.getLogger("polynb.cloudstate")
 PLATFORM = "cloudstate"
@@ -30,34 +34,33 @@ PORT_VARIABLE = "POLYNB_CLOUDSTATE_PORT"
 DISCOVERY_TIMEOUT = 60.0
 
 
-class CloudStateBinding(Binding):
+class CloudStateBinding(Binding[StreamStep]):
+    """The context of an execution is the entity stream's step, run by ``run_payload`` on a worker thread."""
+
     needs_entry = False
 
-    async def start(self) -> None:
+    def __init__(self, service: Host, settings: Section) -> None:
+        super().__init__(service, settings)
         self.registry = Registry()
         self.local: LocalStandIn | None = None
+        self.server: grpc.aio.Server | None = None
+        self.address: str | None = None
         self.notebook_ran = asyncio.Event()
         self.user_function = UserFunction(self.registry, self._execute, self._report, ready=self.notebook_ran)
+
+    async def start(self) -> None:
         host = self.settings["host"] or self.settings["generic_host"] or self.service.settings.core["bind_host"]
-        try:
-            self.server, self.port = await serve(self.user_function, host, self.listen_port(), PORT_VARIABLE)
-        except BaseException:
-            generic_env.release(PLATFORM)
-            raise
-        self.address = f"{host}:{self.port}"
+        self.server, port = await serve(self.user_function, host, self.listen_port(), PORT_VARIABLE)
+        self.address = f"{host}:{port}"
         self.proxy_grpc, self.proxy_http = self.settings["proxy"], self.settings["proxy_http"]
         if not self.proxy_grpc:
-            try:
-                self.local = await start_local(PLATFORM, env={
-                    "USER_FUNCTION_HOST": host, "USER_FUNCTION_PORT": str(self.port),
-                    "CLOUDSTATE_PROXY_PORT": "0", "CLOUDSTATE_PROXY_HTTP_PORT": "0",
-                    "CLOUDSTATE_PROXY_DB": str(self.service.journal.directory / "cloudstate-proxy.sqlite")})
-            except BaseException:
-                await self.server.stop(None)
-                generic_env.release(PLATFORM)
-                raise
+            self.local = await start_local(PLATFORM, env={
+                "USER_FUNCTION_HOST": host, "USER_FUNCTION_PORT": str(port),
+                "CLOUDSTATE_PROXY_PORT": "0", "CLOUDSTATE_PROXY_HTTP_PORT": "0",
+                "CLOUDSTATE_PROXY_DB": str(self.service.journal.directory / "cloudstate-proxy.sqlite")})
             self.proxy_grpc, self.proxy_http = self.local.info["grpc"], self.local.info["http"]
         self.loop = asyncio.get_running_loop()
+        self._show_state()
         headless.after_notebook(self._notebook_has_run)
 
     def listen_port(self) -> int:
@@ -80,25 +83,26 @@ class CloudStateBinding(Binding):
             asyncio.run_coroutine_threadsafe(self._open_discovery(), self.loop).result(timeout=DISCOVERY_TIMEOUT)
 
     async def _open_discovery(self) -> None:
-        if getattr(self, "server", None) is None:
+        if self.server is None:
             return
         self.notebook_ran.set()
-        self.service.binding_changed(self)
+        self._show_state()
         await self._rediscover()
+
+    def _show_state(self) -> None:
+        if not self.notebook_ran.is_set():
+            self.set_status(STARTING, self.address, "discovery waits until polynb serve has run the notebook")
+        else:
+            self.set_status(READY, self.address, f"proxy {self.proxy_grpc}" if self.proxy_grpc else None)
 
     async def stop(self) -> None:
         if self.local is not None:
             await self.local.stop()
-        await self.server.stop(grace=1.0)
-        self.server = None
+            self.local = None
+        if self.server is not None:
+            await self.server.stop(grace=1.0)
+            self.server = None
         generic_env.release(PLATFORM)
-
-    def status(self) -> BindingStatus:
-        if getattr(self, "server", None) is None:
-            return BindingStatus(STOPPED)
-        if not self.notebook_ran.is_set():
-            return BindingStatus(STARTING, self.address, "discovery waits until polynb serve has run the notebook")
-        return BindingStatus(READY, self.address, f"proxy {self.proxy_grpc}" if self.proxy_grpc else None)
 
     async def register(self, version) -> str:
         options = version.payload.options
@@ -135,18 +139,21 @@ class CloudStateBinding(Binding):
         if reply.status_code != 200:
             raise RuntimeError(f"the local CloudState proxy refused the entities: {reply.text}")
 
-    def run_payload(self, version, input: Any, context: Any) -> Any:
-        """``context`` is the stream's step (recovery, a command, a cancellation), journaled by the service."""
+    def run_payload(self, version: PayloadVersion, input: Any, context: StreamStep | None) -> Any:
+        """``context`` is the stream's step (a command, a cancellation), journaled by the service."""
+        if context is None:
+            raise RuntimeError("a CloudState execution needs its entity stream: send the command again to rerun it")
         return context()
 
-    async def _execute(self, name: str, input: Any, job, meta: dict) -> tuple[bool, str | None]:
-        outcome = await self.service.execute_payload(PLATFORM, name, input, job, meta=meta)
+    async def _execute(self, name: str, input: Any, step: StreamStep, meta: dict) -> tuple[bool, str | None]:
+        outcome = await self.service.execute(Arrival(PLATFORM, name, input, step, meta=meta))
         return outcome.ok, outcome.error
 
     async def _report(self, name: str, input: dict) -> None:
-        log.warning("cloudstate: the proxy reports an error: %s", input.get("message"))
-        await self.service.execute(PLATFORM, name, input, lambda version: input, meta={"step": name},
-                                   needs_payload=False)
+        """An error the proxy reports (``reportError``) is journaled as the failure it is."""
+        message = input.get("message") or "the proxy reported an error without a message"
+        log.warning("cloudstate: the proxy reports an error: %s", message)
+        await self.service.refuse(Arrival(PLATFORM, name, input, meta={"step": name}), f"proxy: {message}")
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -1,7 +1,6 @@
 """``%%cloudstate_proto``, ``%%cloudstate_entity`` and ``%cloudstate_call``: thin, over the shared magic pieces."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ...magics import parse_options, payload_arguments, register_cell, without_comment
+from ...magics import json_argument, parse_options, payload_arguments, register_cell, without_comment
 from .binding import KINDS, PLATFORM
 from .protolib import LIBRARY, ProtoError, ProtoModule, file_name
 
@@ -73,10 +72,7 @@ class CloudStateMagics(Magics):
         parts = without_comment(line).strip().split(None, 2)
         if len(parts) < 2:
             raise UsageError("usage: %cloudstate_call SERVICE METHOD {\"field\": value}")
-        try:
-            body = json.loads(parts[2]) if len(parts) > 2 else {}
-        except ValueError as exc:
-            raise UsageError(f"polynb: the request is not JSON: {exc}") from None
+        body = json_argument("%cloudstate_call", "the request", parts[2] if len(parts) > 2 else None, dict, default={})
         try:
             return call(parts[0], parts[1], body)
         except (ValueError, json_format.ParseError) as exc:  # no such service or method, a field it lacks

@@ -11,12 +11,15 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import Message
 
+from ...paths import PathEscape, inside
+
 PROTOCOL_PROTOS = Path(__file__).resolve().parent / "protos"
+LIBRARY_ROOT = PurePosixPath("/protos")  # where import paths live: a name must stay inside it
 
 
 class ProtoError(ValueError):
@@ -34,7 +37,12 @@ def file_name(name: str) -> str:
     name = name.strip().strip("/")
     if not name:
         raise ProtoError("a proto needs a name")
-    return name if name.endswith(".proto") else f"{name}.proto"
+    name = name if name.endswith(".proto") else f"{name}.proto"
+    try:
+        inside(LIBRARY_ROOT, name)
+    except PathEscape:
+        raise ProtoError(f"the proto name {name!r} leads outside the notebook's proto library") from None
+    return name
 
 
 def compile_files(sources: dict[str, str]) -> descriptor_pb2.FileDescriptorSet:
@@ -44,8 +52,9 @@ def compile_files(sources: dict[str, str]) -> descriptor_pb2.FileDescriptorSet:
     with tempfile.TemporaryDirectory(prefix="polynb-cloudstate-") as folder:
         root = Path(folder)
         for path, text in sources.items():
-            (root / path).parent.mkdir(parents=True, exist_ok=True)
-            (root / path).write_text(text)
+            target = inside(root, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
         out = root / "set.pb"
         errors = root / "errors.txt"
         args = ["protoc", f"-I{root}", f"-I{PROTOCOL_PROTOS}", f"-I{_well_known_protos()}",

@@ -20,20 +20,22 @@ from typing import Any
 
 import grpc
 import tornado.httpserver
-import tornado.netutil
 import tornado.web
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_reflection.v1alpha._async import ReflectionServicer
 
-from ...ports import listening
+from ...backoff import Backoff
+from ...config import core_section
+from ...jsonbody import BodyRefused
+from ...jsonhandler import JsonHandler
+from ...ports import listen_grpc, listen_http, url_host
 from ..base import StandIn
 from . import proxyhttp, wire
 from .protolib import standard_files
 from .protos.gen.cloudstate import entity_pb2, entity_pb2_grpc
 from .proxydrivers import CommandError, CrdtDriver, Driver, EventSourcedDriver
 from .proxystore import EventStore
-from .server import add_port
 
 log = logging.getLogger("polynb.cloudstate.proxy")
 PROXY_INFO = entity_pb2.ProxyInfo(protocol_major_version=wire.PROTOCOL_MAJOR, protocol_minor_version=wire.PROTOCOL_MINOR,
@@ -117,17 +119,16 @@ class LocalProxy(StandIn):
         self.server = grpc.aio.server()
         self.server.add_generic_rpc_handlers([_EntityCalls(self)])
         reflection_pb2_grpc.add_ServerReflectionServicer_to_server(_LiveReflection(self), self.server)
-        grpc_port = add_port(self.server, "127.0.0.1", self.settings["proxy_port"], "CLOUDSTATE_PROXY_PORT")
+        host = core_section()["bind_host"]
+        grpc_port = listen_grpc(self.server, "cloudstate", host, self.settings["proxy_port"], "CLOUDSTATE_PROXY_PORT")
         await self.server.start()
         app = tornado.web.Application([(r"/\.polynb/discover", _Rediscover, {"proxy": self}),
                                        (r"/.*", _HttpApi, {"proxy": self})])
         self.http = tornado.httpserver.HTTPServer(app)
-        with listening("cloudstate", self.settings["proxy_http_port"], "CLOUDSTATE_PROXY_HTTP_PORT"):
-            sockets = tornado.netutil.bind_sockets(self.settings["proxy_http_port"], "127.0.0.1")
-        self.http.add_sockets(sockets)
-        http_port = sockets[0].getsockname()[1]
+        http_port = listen_http(self.http, "cloudstate", host, self.settings["proxy_http_port"],
+                                "CLOUDSTATE_PROXY_HTTP_PORT")
         self._discovering = asyncio.ensure_future(self.discover_until_answered())
-        return {"grpc": f"127.0.0.1:{grpc_port}", "http": f"http://127.0.0.1:{http_port}",
+        return {"grpc": f"{url_host(host)}:{grpc_port}", "http": f"http://{url_host(host)}:{http_port}",
                 "user_function": self.user_function, "db": str(db)}
 
     async def stop(self) -> None:
@@ -149,12 +150,13 @@ class LocalProxy(StandIn):
 
     async def discover_until_answered(self) -> None:
         """As the real proxy does: retry until the user function answers."""
+        backoff = Backoff(first=0.25, cap=5.0)
         while self.discovery is None:
             try:
                 await self.discover()
             except (grpc.RpcError, ValueError) as exc:
                 log.info("user function at %s not ready: %s", self.user_function, exc)
-                await asyncio.sleep(1.0)
+                await backoff.wait()
 
     # -- calls ---------------------------------------------------------------------------------------------
     def method(self, service: str, method: str) -> tuple[EntityInfo, tuple[type, type, bool]] | None:
@@ -283,10 +285,20 @@ class _LiveReflection(ReflectionServicer):
         return self.proxy.discovery.pool if self.proxy.discovery else descriptor_pool.DescriptorPool()
 
 
-class _Rediscover(tornado.web.RequestHandler):
+#: Akka HTTP's default ``max-content-length`` (8m), which the real proxy keeps
+BODY_LIMIT = 8 * 1024 * 1024
+
+
+class _ProxyHandler(JsonHandler):
+    """The proxy's own answers are ``{"error": ...}`` JSON; a failed command is its description as text."""
+
+    body_limit = BODY_LIMIT
+
     def initialize(self, proxy: LocalProxy) -> None:
         self.proxy = proxy
 
+
+class _Rediscover(_ProxyHandler):
     async def post(self) -> None:
         try:
             discovery = await self.proxy.discover()
@@ -297,11 +309,8 @@ class _Rediscover(tornado.web.RequestHandler):
         self.write({"entities": sorted(discovery.entities)})
 
 
-class _HttpApi(tornado.web.RequestHandler):
+class _HttpApi(_ProxyHandler):
     """The entities' HTTP/JSON API: a rule's route, or ``POST /<service>/<method>``."""
-
-    def initialize(self, proxy: LocalProxy) -> None:
-        self.proxy = proxy
 
     async def _serve(self) -> None:
         routes = self.proxy.discovery.routes if self.proxy.discovery else []
@@ -317,12 +326,11 @@ class _HttpApi(tornado.web.RequestHandler):
     async def _call(self, route: proxyhttp.Route, match) -> None:
         input_class, output_class, _ = self.proxy.method(route.service, route.method)[1]
         try:
-            request = proxyhttp.request_message(route, match, self.request.body, self.request.query_arguments,
-                                                input_class)
-        except ValueError as exc:
-            self.set_status(400)
-            self.write({"error": f"bad request for {route.service}/{route.method}: {exc}"})
-            return
+            body = self.json_body(proxyhttp.body_type(route)) if route.body and self.body.strip() else None
+            request = proxyhttp.request_message(route, match, body, self.request.query_arguments, input_class)
+        except ValueError as exc:  # a refused body too: the same 400 (413 for one too large)
+            status = exc.status if isinstance(exc, BodyRefused) else 400
+            return self.answer_error(status, f"bad request for {route.service}/{route.method}: {exc}", exc)
         try:
             reply = await self.proxy.invoke(route.service, route.method, wire.pack(request))
         except CommandError as exc:

@@ -61,18 +61,26 @@ def routes_of(service: str, method: descriptor_pb2.MethodDescriptorProto, rule_c
     return routes
 
 
-def request_message(route: Route, match: re.Match, body: bytes, query: dict[str, list[bytes]],
+def body_type(route: Route) -> type | tuple[type, ...]:
+    """The JSON a route's body must hold: an object for ``body: "*"``, any value for one field."""
+    return dict if route.body == "*" else object
+
+
+def request_message(route: Route, match: re.Match, body: Any, query: dict[str, list[bytes]],
                     input_class: type[Message]) -> Message:
-    """The method's input from the path variables, the body (per the rule's ``body``) and the query."""
+    """The method's input from the path variables, the parsed body (per the rule's ``body``; None when there
+    is none) and the query; a value the message cannot take (unknown field, wrong type) is a ``ValueError``."""
     message = input_class()
-    if route.body and body.strip():
-        parsed = json.loads(body)
-        json_format.ParseDict(parsed if route.body == "*" else {route.body: parsed}, message)
-    if not route.body:
-        for name, values in query.items():
-            json_format.ParseDict({name: values[-1].decode()}, message, ignore_unknown_fields=True)
-    for name, value in match.groupdict().items():
-        json_format.ParseDict({name.replace("__", "."): value}, message)
+    try:
+        if route.body and body is not None:
+            json_format.ParseDict(body if route.body == "*" else {route.body: body}, message)
+        if not route.body:
+            for name, values in query.items():
+                json_format.ParseDict({name: values[-1].decode(errors="replace")}, message, ignore_unknown_fields=True)
+        for name, value in match.groupdict().items():
+            json_format.ParseDict({name.replace("__", "."): value}, message)
+    except (json_format.ParseError, TypeError, AttributeError, RecursionError) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from None
     return message
 
 

@@ -11,17 +11,16 @@ import asyncio
 import functools
 import logging
 import platform
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
 from ... import __version__
-from ...ports import listening
+from ...ports import listen_grpc
 from . import wire
 from .context import EntityCrashed, describe_command
 from .crdtentity import CrdtEntity
@@ -30,6 +29,7 @@ from .eventsourced import EventSourcedEntity
 from .protolib import Compiled, ProtoLibrary
 from .protos.gen.cloudstate import crdt_pb2_grpc, entity_pb2, entity_pb2_grpc, event_sourced_pb2_grpc
 
+T = TypeVar("T")
 log = logging.getLogger("polynb.cloudstate")
 
 
@@ -73,7 +73,7 @@ class EntityRegistration:
 
 
 #: run(name, input, job, meta) -> (ok, error text): a journaled execution of ``job`` on a worker thread
-Executor = Callable[[str, Any, Callable[[], Any], dict], Awaitable[tuple[bool, str | None]]]
+Executor = Callable[[str, Any, "StreamStep", dict], Awaitable[tuple[bool, str | None]]]
 
 
 class Registry:
@@ -104,8 +104,9 @@ class ProtocolError(Exception):
     """The proxy broke the stream protocol; the stream ends with a failure."""
 
 
-class _Job:
-    """One journaled step on a worker thread. ``step()`` returns (what the stream sends, the journal's summary,
+class StreamStep:
+    """What one execution of an entity runs on a worker thread (a command, with the entity's recovery before
+    the first one): the context the binding hands to ``run_payload``. ``step()`` returns (what the stream sends, the journal's summary,
     the handler's error or None); the error is raised again so that the record fails. A step that crashes
     raises instead, and leaves ``out`` unset."""
 
@@ -156,7 +157,7 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
 
     async def _run(self, registration: EntityRegistration, step, input: Any, meta: dict) -> Any:
         """Run a step journaled; a crash (or a refusal) ends the stream."""
-        job = _Job(step)
+        job = StreamStep(step)
         ok, error = await self.execute(registration.service_name, input, job, meta)
         if job.out is None and not ok:
             raise EntityCrashed(error or "the entity failed")
@@ -190,12 +191,14 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
                     events.append(message.event)
                 elif which == "command":
                     command_id = message.command.id
-                    if not recovered:  # the recovery step sends nothing: its "out" just says it ran
-                        await self._run(registration, lambda: (True, entity.recover(snapshot, events), None),
-                                        {"init": entity.entity_id, "events": len(events)}, {"step": "recover"})
+                    handle = functools.partial(entity.handle, message.command)
+                    meta: dict[str, Any] = {"entity_id": entity.entity_id}
+                    if not recovered:  # one execution: the first command, its entity recovered first
+                        handle = _after(functools.partial(entity.recover, snapshot, events), handle)
+                        meta["recovered_events"] = len(events)
                         recovered = True
-                    out = await self._run(registration, lambda c=message.command: entity.handle(c),
-                                          describe_command(message.command, registration.message_class), {"entity_id": entity.entity_id})
+                    out = await self._run(registration, handle,
+                                          describe_command(message.command, registration.message_class), meta)
                     await context.write(out)
                 else:
                     raise ProtocolError(f"{which or 'an empty message'} is not allowed after init")
@@ -214,31 +217,43 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
             entity = CrdtEntity(registration.definition, first.init.entity_id, registration.message_class,
                                 registration.method_types)
             delta = first.init.delta if first.init.HasField("delta") else None
-            await self._run(registration, lambda: (True, entity.init(delta), None),
-                            {"init": entity.entity_id}, {"step": "init"})
+            initialised = False
             async for message in requests:
                 which = message.WhichOneof("message")
+                if which == "delete":
+                    return
+                if which not in ("delta", "command", "stream_cancelled"):
+                    raise ProtocolError(f"{which or 'an empty message'} is not allowed after init")
+                if which == "delta" and not initialised:  # state arrives before any command: a step of its own
+                    await self._run(registration, lambda: (True, entity.init(delta), None),
+                                    {"init": entity.entity_id}, {"step": "init"})
+                    initialised = True
                 if which == "delta":
                     entity.apply_delta(message.delta)
-                elif which == "delete":
-                    return
-                elif which == "command":
+                    continue
+                if which == "command":
                     command_id = message.command.id
-                    outs = await self._run(registration, lambda c=message.command: entity.handle(c),
-                                           describe_command(message.command, registration.message_class), {"entity_id": entity.entity_id})
-                    for out in outs:
-                        await context.write(out)
-                elif which == "stream_cancelled":
-                    cancelled = message.stream_cancelled.id
-                    outs = await self._run(registration, functools.partial(entity.cancel, cancelled),
-                                           {"entity_id": entity.entity_id, "cancelled": cancelled},
-                                           {"entity_id": entity.entity_id, "step": "cancel"})
-                    for out in outs:
-                        await context.write(out)
+                    handle = functools.partial(entity.handle, message.command)
+                    if not initialised:  # one execution: the first command, its entity initialised first
+                        handle = _after(functools.partial(entity.init, delta), handle)
+                        initialised = True
+                    input, meta = describe_command(message.command, registration.message_class), {}
                 else:
-                    raise ProtocolError(f"{which or 'an empty message'} is not allowed after init")
+                    cancelled = message.stream_cancelled.id
+                    handle = functools.partial(entity.cancel, cancelled)
+                    input, meta = {"entity_id": entity.entity_id, "cancelled": cancelled}, {"step": "cancel"}
+                for out in await self._run(registration, handle, input, {"entity_id": entity.entity_id, **meta}):
+                    await context.write(out)
         except (ProtocolError, EntityCrashed, wire.WireError) as exc:
             await self._end(context, wire.crdt_failure(command_id, str(exc)), exc)
+
+
+def _after(first: Callable[[], Any], then: Callable[[], T]) -> Callable[[], T]:
+    """``then`` run right after ``first`` on the same worker thread, as one execution."""
+    def both() -> T:
+        first()
+        return then()
+    return both
 
 
 async def _next(requests: AsyncIterator) -> Any:
@@ -269,31 +284,6 @@ async def serve(user_function: UserFunction, host: str, port: int, moved_by: str
     entity_pb2_grpc.add_EntityDiscoveryServicer_to_server(user_function, server)
     event_sourced_pb2_grpc.add_EventSourcedServicer_to_server(_EventSourcedServicer(user_function), server)
     crdt_pb2_grpc.add_CrdtServicer_to_server(_CrdtServicer(user_function), server)
-    bound = add_port(server, host, port, moved_by)
+    bound = listen_grpc(server, "cloudstate", host, port, moved_by)
     await server.start()
     return server, bound
-
-
-def add_port(server: grpc.aio.Server, host: str, port: int, moved_by: str) -> int:
-    """Bind a gRPC server's port; a taken one is :class:`~polynb.ports.PortInUse` naming ``moved_by``.
-
-    grpc only says "Failed to bind" (a RuntimeError, or 0 from older versions), so a plain socket on the
-    same address tells why.
-    """
-    with listening("cloudstate", port, moved_by):
-        try:
-            bound = server.add_insecure_port(f"{host}:{port}")
-        except RuntimeError:
-            bound = 0
-        if bound == 0:
-            raise _bind_error(host, port)
-    return bound
-
-
-def _bind_error(host: str, port: int) -> OSError:
-    try:
-        with socket.create_server((host, port)):
-            pass
-    except OSError as exc:
-        return exc
-    return OSError(f"cannot listen on {host}:{port}")

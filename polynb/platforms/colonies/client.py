@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import tornado.websocket
 
+from ...backoff import Backoff
 from . import crypto
 from .wire import ConnectionFailed, decode_reply, encode_request
 
@@ -23,6 +24,7 @@ class ColoniesClient:
 
     def __init__(self, host: str, port: int, tls: bool = False, *, timeout: float = 30.0, retries: int = 3,
                  retry_delay: float = 0.5) -> None:
+        """``retries`` more attempts for a server that cannot be reached, the first after ``retry_delay`` s."""
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://{host}:{port}/api"
         self.pubsub_url = f"{'wss' if tls else 'ws'}://{host}:{port}/pubsub"
@@ -37,13 +39,14 @@ class ColoniesClient:
     async def rpc(self, message: Mapping[str, Any], private_key: str | None, timeout: float | None = None) -> Any:
         """Send one signed message and return the reply's result (retrying only unreachable servers)."""
         body = json.dumps(encode_request(message, private_key))
+        backoff = Backoff(first=self.retry_delay, cap=5.0)
         for attempt in range(self.retries + 1):
             try:
                 response = await self._http.post(self.url, content=body, timeout=timeout or self.timeout)
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 if attempt == self.retries:
                     raise ConnectionFailed(f"cannot reach the Colonies server at {self.url}: {exc}") from None
-                await asyncio.sleep(self.retry_delay * (attempt + 1))
+                await backoff.wait()
             except httpx.TimeoutException:
                 raise ConnectionFailed(f"the Colonies server at {self.url} did not answer within "
                                        f"{timeout or self.timeout:g} s") from None

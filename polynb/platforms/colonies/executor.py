@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import progress
+from ...backoff import Backoff
+from ...config import Section
+from ...execution import UNAVAILABLE, Arrival, Host, Outcome
 from ...local import LocalStandIn, start_local
+from ...payload import PayloadVersion
 from ...runner import call_payload
-from ..base import ERROR, READY, STOPPED, Binding, BindingStatus
+from ..base import ERROR, READY, Binding
 from . import crypto, keys, wire
 from .client import ColoniesClient
 from .naming import executor_name
 
 log = logging.getLogger("polynb.colonies")
 PLATFORM = "colonies"
-NOT_DELIVERED = {"ServiceStopping"}
 
 
 class ProcessReassigned(RuntimeError):
@@ -98,20 +101,19 @@ class ExecutorLoop:
     async def _poll(self) -> None:
         client, colony = self.connection.client, self.connection.colony
         timeout = int(self.binding.settings["assign_timeout"])
-        failures = 0
+        backoff = Backoff(first=0.5, cap=10.0)
         while True:
             try:
                 process = await client.assign(colony, timeout, self.key)
             except wire.NoProcessAvailable:
-                failures = 0
+                backoff.reset()
                 self.binding.connected()
                 continue
             except wire.ColoniesError as exc:  # unreachable server, revoked executor: report and keep trying
-                failures += 1
                 self.binding.trouble(f"executor {self.name}: {exc}")
-                await asyncio.sleep(min(10.0, 0.5 * failures))
+                await backoff.wait()
                 continue
-            failures = 0
+            backoff.reset()
             self.binding.connected()
             try:
                 await self.run(process)
@@ -127,16 +129,16 @@ class ExecutorLoop:
         meta = {"processid": processid, "executor": self.name, "executortype": self.executortype,
                 "colony": self.connection.colony, "retries": process["retries"],
                 "processgraphid": process.get("processgraphid", "")}
-        execution = asyncio.ensure_future(service.execute_payload(
+        execution = asyncio.ensure_future(service.execute(Arrival(
             PLATFORM, spec.get("funcname", ""), {"args": args, "kwargs": kwargs}, context, meta=meta,
-            encode=context.encode))
+            encode=context.encode)))
         if not await self._outlasts_assignment(execution, process, context):
             execution.add_done_callback(lambda _: log.info("colonies: %s finished after reassignment", processid))
             return
         outcome = execution.result()
-        if outcome.error_type in NOT_DELIVERED:
+        if outcome.error_type == UNAVAILABLE:
             return  # left running: the server hands it out again after maxexectime
-        await self._forward_output(processid, outcome.record_id)
+        await self._forward_output(processid, outcome)
         try:
             if outcome.ok:
                 await client.close_process(processid, outcome.value, self.key)
@@ -165,13 +167,10 @@ class ExecutorLoop:
             done, _ = await asyncio.wait({execution}, timeout=1.0)
         return True
 
-    async def _forward_output(self, processid: str, record_id: str) -> None:
+    async def _forward_output(self, processid: str, outcome: Outcome) -> None:
         """What the function printed and logged, as Colonies log lines (the journal has it too)."""
-        record = self.binding.service.journal.get(record_id)
-        if record is None:
-            return
-        lines = [text for text in (record.stdout, record.stderr) if text]
-        lines += [f"[{entry['level']}] {entry['logger']}: {entry['message']}\n" for entry in record.logs]
+        lines = [text for text in (outcome.stdout, outcome.stderr) if text]
+        lines += [f"[{entry['level']}] {entry['logger']}: {entry['message']}\n" for entry in outcome.logs]
         for line in lines:
             try:
                 await self.connection.client.add_log(processid, line, self.key)
@@ -180,15 +179,17 @@ class ExecutorLoop:
                 return
 
 
-class ColoniesBinding(Binding):
+class ColoniesBinding(Binding[ProcessContext]):
     """Connects to the colony (or the local server), keeps polynb's executors, serves their processes."""
 
-    async def start(self) -> None:
+    def __init__(self, service: Host, settings: Section) -> None:
+        super().__init__(service, settings)
         self.local: LocalStandIn | None = None
-        self.detail: str | None = None
-        self.state = STOPPED
+        self.connection: Connection | None = None
         self.executors: dict[str, ExecutorLoop] = {}
         self._member_key: str | None = None
+
+    async def start(self) -> None:
         settings = self.settings
         if settings["server_host"]:
             host, port, tls = settings["server_host"], settings["server_port"], settings["server_tls"]
@@ -200,7 +201,7 @@ class ColoniesBinding(Binding):
                                                    info["colony_prvkey"])
         client = ColoniesClient(host, port, tls, timeout=settings["http_timeout"], retries=settings["retries"])
         self.connection = Connection(client, colony, colony_key, f"{'https' if tls else 'http'}://{host}:{port}")
-        self.state = READY
+        self.set_status(READY, self.connection.address)
 
     def _stand_in_env(self) -> dict[str, str]:
         """The local server listens on a free port and keeps its state beside this kernel's journal."""
@@ -210,35 +211,32 @@ class ColoniesBinding(Binding):
         return env
 
     async def stop(self) -> None:
+        if self.connection is not None:
+            await self._remove_executors(self.connection)
+            await self.connection.client.close()
+            self.connection = None
+        if self.local is not None:
+            await self.local.stop()
+            self.local = None
+
+    async def _remove_executors(self, connection: Connection) -> None:
+        """Stop every executor; a per-kernel one (or any, with ``remove_executor``) leaves the colony too."""
         for executor in list(self.executors.values()):
             await executor.stop()
-            if (executor.per_kernel or self.settings["remove_executor"]) and self.connection.colony_key:
+            if (executor.per_kernel or self.settings["remove_executor"]) and connection.colony_key:
                 try:
-                    await self.connection.client.remove_executor(self.connection.colony, executor.name,
-                                                                 self.connection.colony_key)
+                    await connection.client.remove_executor(connection.colony, executor.name,
+                                                            connection.colony_key)
                 except wire.ColoniesError as exc:
                     log.warning("colonies: could not remove executor %s: %s", executor.name, exc)
         self.executors.clear()
-        await self.connection.client.close()
-        if self.local is not None:
-            await self.local.stop()
-        self.state = STOPPED
 
     # -- connection state -----------------------------------------------------------------------------
     def connected(self) -> None:
-        if self.state != READY:
-            self.state, self.detail = READY, None
-            self.service.binding_changed(self)
+        self.set_status(READY, self.status.address)
 
     def trouble(self, detail: str) -> None:
-        if (self.state, self.detail) != (ERROR, detail):
-            self.state, self.detail = ERROR, detail
-            self.service.binding_changed(self)
-
-    def status(self) -> BindingStatus:
-        connection = getattr(self, "connection", None)
-        return BindingStatus(getattr(self, "state", STOPPED), connection.address if connection else None,
-                             getattr(self, "detail", None))
+        self.set_status(ERROR, self.status.address, detail)
 
     # -- executors ------------------------------------------------------------------------------------
     def default_executor_name(self, executortype: str, per_kernel: bool) -> str:
@@ -334,7 +332,7 @@ class ColoniesBinding(Binding):
     async def unregister(self, name: str) -> None:
         """Nothing to tell the server: once the service forgets the payload, its processes fail as unknown."""
 
-    def run_payload(self, version, input: Any, context: Any) -> Any:
+    def run_payload(self, version: PayloadVersion, input: Any, context: ProcessContext | None) -> Any:
         args, kwargs = wire.checked_arguments((input or {}).get("args", []), (input or {}).get("kwargs", {}))
         function = version.entry_point()
         return call_payload(functools.partial(function, **kwargs) if kwargs else function, *args)

@@ -1,4 +1,4 @@
-"""The local Colonies server (``polynb up colonies``): tornado on 127.0.0.1, state in SQLite.
+"""The local Colonies server (``polynb up colonies``): tornado on ``core.bind_host``, state in SQLite.
 
 It speaks the real server's protocol: every envelope's signer is recovered and authorized by
 :mod:`.rules`, ``assign`` long-polls, a one-second loop enforces deadlines and ``/pubsub`` pushes
@@ -14,11 +14,12 @@ from typing import Any
 
 import tornado.httpserver
 import tornado.ioloop
-import tornado.netutil
 import tornado.web
 import tornado.websocket
 
-from ...config import Section
+from ...config import Section, core_section
+from ...jsonhandler import JsonHandler
+from ...ports import listen_http, url_host
 from ..base import StandIn
 from . import crypto
 from .rules import Rules, render_process
@@ -29,7 +30,6 @@ from .wire import (
     ColoniesError,
     Forbidden,
     NoProcessAvailable,
-    NotFound,
     encode_error,
     encode_reply,
     open_payload,
@@ -85,7 +85,9 @@ class ColoniesServer:
         raise NoProcessAvailable("No process available for assignment")
 
 
-class ApiHandler(tornado.web.RequestHandler):
+class ApiHandler(JsonHandler):
+    """The RPC endpoint; every answer, a refused body included, is a Colonies error envelope."""
+
     def initialize(self, server: ColoniesServer) -> None:
         self.server = server
         self.gone = asyncio.Event()
@@ -95,8 +97,9 @@ class ApiHandler(tornado.web.RequestHandler):
 
     async def post(self) -> None:
         self.set_header("Content-Type", "text/plain; charset=utf-8")
+        body = self.body  # one above the limit raises here: answer_error refuses it as a Colonies error
         try:
-            envelope = parse_envelope(self.request.body)
+            envelope = parse_envelope(body)
             msgtype = envelope["payloadtype"]
             signer = "" if msgtype in UNSIGNED else signer_of(envelope)
             if not self.server.rules.knows(msgtype):
@@ -107,15 +110,16 @@ class ApiHandler(tornado.web.RequestHandler):
             else:
                 result = self.server.rules.handle(msgtype, signer, message)
         except ColoniesError as error:
-            self.set_status(error.status)
-            self.finish(encode_error(error))
-            return
+            return self.answer_error(error.status, error.message, error)
         except Exception as exc:  # a stand-in bug must still be an answer, not a dropped request
             log.exception("colonies stand-in failed on a request")
-            self.set_status(500)
-            self.finish(encode_error(ColoniesError(f"internal error: {type(exc).__name__}: {exc}", 500)))
-            return
+            return self.answer_error(500, f"internal error: {type(exc).__name__}: {exc}", exc)
         self.finish(encode_reply(msgtype, result))
+
+    def answer_error(self, status: int, message: str, error: BaseException | None) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(encode_error(ColoniesError(message, status)))
 
 
 class HealthHandler(tornado.web.RequestHandler):
@@ -134,9 +138,9 @@ class PubSubHandler(tornado.websocket.WebSocketHandler):
     def on_message(self, text: str | bytes) -> None:
         try:
             envelope = parse_envelope(text)
-            signer_of(envelope)
+            signer = signer_of(envelope)
             message = open_payload(envelope)
-            matches = self._matcher(envelope["payloadtype"], message)
+            matches = self.server.rules.subscription(envelope["payloadtype"], signer, message)
         except ColoniesError as error:
             self.write_message(encode_error(error))
             return
@@ -155,19 +159,6 @@ class PubSubHandler(tornado.websocket.WebSocketHandler):
         process = self.server.rules.processes.get(message.get("processid", ""))
         if msgtype == "subscribeprocessmsg" and process is not None:
             listener(process)
-
-    def _matcher(self, msgtype: str, message: dict):
-        state = message.get("state")
-        if msgtype == "subscribeprocessmsg":
-            processid = message.get("processid", "")
-            if processid not in self.server.rules.processes:
-                raise NotFound("Failed to get process, process not found")
-            return lambda p: p["processid"] == processid and p["state"] == state
-        if msgtype == "subscribeprocessesmsg":
-            colony, kind = message.get("colonyname", ""), message.get("executortype", "")
-            return lambda p: (p["state"] == state and p["spec"]["conditions"].get("executortype") == kind
-                              and p["spec"]["conditions"].get("colonyname") == colony)
-        raise Forbidden(f"invalid rpcMsg.PayloadType: {msgtype}")
 
     def _drop(self) -> None:
         """Like the Go server: close the TCP connection without a websocket close frame."""
@@ -229,10 +220,9 @@ class LocalColonies(StandIn):
         self.ticker = tornado.ioloop.PeriodicCallback(rules.tick, 1000)
         self.ticker.start()
         self.http = tornado.httpserver.HTTPServer(make_app(self.server))
-        sockets = tornado.netutil.bind_sockets(int(self.settings["local_port"]), "127.0.0.1")
-        self.http.add_sockets(sockets)
-        port = sockets[0].getsockname()[1]
-        info = {"host": "127.0.0.1", "port": port, "tls": False, "url": f"http://127.0.0.1:{port}",
+        host = core_section()["bind_host"]
+        port = listen_http(self.http, "colonies", host, int(self.settings["local_port"]), "POLYNB_COLONIES_LOCAL_PORT")
+        info = {"host": host, "port": port, "tls": False, "url": f"http://{url_host(host)}:{port}",
                 "colony_name": colony, "colony_id": colony_id, "colony_prvkey": keys["colony_prvkey"],
                 "server_id": server_id, "server_prvkey": keys["server_prvkey"], "state": str(path)}
         return {**info, "env": env_for(info)}

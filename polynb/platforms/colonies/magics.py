@@ -1,26 +1,12 @@
 """``%%colonies_func`` (a cell's function served by polynb's executor) and ``%colonies_submit``."""
 from __future__ import annotations
 
-import json
-
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ...magics import parse_options, payload_arguments, register_cell
+from ...magics import json_argument, parse_options, payload_arguments, register_cell
 from . import api
-
-
-def _json(text: str | None, kind: type, option: str):
-    if text is None:
-        return kind()
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"%colonies_submit: {option} is not JSON: {exc}") from None
-    if not isinstance(value, kind):
-        raise UsageError(f"%colonies_submit: {option} must be a JSON {'list' if kind is list else 'object'}")
-    return value
 
 
 @magics_class
@@ -64,7 +50,8 @@ class ColoniesMagics(Magics):
         as ``CallTimeout``; only options polynb refuses before sending are a ``UsageError``.
         """
         args = parse_options(self.colonies_submit, line)
-        positional, keywords = _json(args.args, list, "--args"), _json(args.kwargs, dict, "--kwargs")
+        positional = json_argument("%colonies_submit", "--args", args.args, list, default=[])
+        keywords = json_argument("%colonies_submit", "--kwargs", args.kwargs, dict, default={})
         try:
             return api.submit(args.funcname, positional, keywords, executortype=args.executortype,
                               maxexectime=args.maxexectime, maxwaittime=args.maxwaittime,

@@ -7,6 +7,7 @@ object, or raises the :mod:`wire` error the Go server answers with. The HTTP/web
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from . import crypto
 from .registry import Registry
@@ -102,6 +103,22 @@ class Rules(Registry):
         process = self._process(message.get("processid", ""))
         self._member(signer, process["spec"]["conditions"]["colonyname"])
         return render_process(process)
+
+    def subscription(self, msgtype: str, signer: str, message: dict) -> Callable[[dict], bool]:
+        """What a ``/pubsub`` subscriber will be sent, under the rules of ``getprocessmsg``/``getprocessesmsg``:
+        a member of the process's colony only (the subscription's own ``colonyname`` cannot widen that)."""
+        state = message.get("state")
+        if msgtype == "subscribeprocessmsg":
+            process = self._process(message.get("processid", ""))
+            self._member(signer, process["spec"]["conditions"]["colonyname"])
+            processid = process["processid"]
+            return lambda p: p["processid"] == processid and p["state"] == state
+        if msgtype == "subscribeprocessesmsg":
+            colony, kind = message.get("colonyname", ""), message.get("executortype", "")
+            self._member(signer, colony)
+            return lambda p: (p["state"] == state and p["spec"]["conditions"].get("executortype") == kind
+                              and p["spec"]["conditions"].get("colonyname") == colony)
+        raise Forbidden(f"invalid rpcMsg.PayloadType: {msgtype}")
 
     def _getprocessesmsg(self, signer: str, message: dict) -> list | None:
         colony, count, state = message.get("colonyname", ""), message.get("count", 0), message.get("state", -1)

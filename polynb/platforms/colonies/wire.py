@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from ... import jsonbody
 from ...calls import PlatformAnswer
+from ...jsonbody import BodyRefused
 from . import crypto
 
 WAITING, RUNNING, SUCCESS, FAILED, CANCELLED = 0, 1, 2, 3, 4
@@ -96,9 +98,9 @@ def encode_request(message: Mapping[str, Any], private_key: str | None) -> dict[
 def parse_envelope(body: bytes | str) -> dict[str, str]:
     """The envelope of a request (stand-in side); :class:`BadRequest` when it is not one."""
     try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Failed to parse RPC message: {exc}") from None
+        envelope = jsonbody.loads(body)
+    except BodyRefused as refusal:
+        raise BadRequest(f"Failed to parse RPC message: {refusal.__cause__ or refusal}") from None
     if not isinstance(envelope, dict) or not all(isinstance(envelope.get(key, ""), str)
                                                   for key in ("payloadtype", "payload", "signature")):
         raise BadRequest("Failed to parse RPC message: expected payloadtype, payload and signature strings")
@@ -117,8 +119,10 @@ def open_payload(envelope: Mapping[str, str]) -> dict[str, Any]:
     """The message inside an envelope, checked against its payload type (400 otherwise)."""
     try:
         text = base64.b64decode(envelope["payload"], validate=True).decode()
-        message = json.loads(text)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        message = jsonbody.loads(text)
+    except BodyRefused as refusal:
+        raise BadRequest(f"Failed to parse {envelope['payloadtype']}: {refusal.__cause__ or refusal}") from None
+    except (binascii.Error, ValueError) as exc:
         raise BadRequest(f"Failed to parse {envelope['payloadtype']}: {exc}") from None
     if not isinstance(message, dict):
         raise BadRequest(f"Failed to parse {envelope['payloadtype']}: not a JSON object")

@@ -12,8 +12,6 @@ import asyncio
 import json
 import logging
 import mimetypes
-import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +19,15 @@ from typing import Any
 
 import httpx
 import tornado.httpserver
-import tornado.netutil
 import tornado.web
 
-from ...config import Section
+from ... import jsonbody
+from ...config import Section, core_section
 from ...journal import default_directory
-from ...ports import listening
+from ...jsonbody import BodyRefused
+from ...jsonhandler import JsonHandler
+from ...paths import PathEscape, inside
+from ...ports import listen_http, url_host
 from ..base import StandIn
 from . import ko as kos
 from . import wire
@@ -95,10 +96,11 @@ class Activator:
         return states
 
     def publish(self, ko: kos.KnowledgeObject) -> list[EndpointState]:
-        """Keep a published KO on the shelf folder too, so a restart loads it again."""
-        target = self.shelf / ko.location
-        shutil.rmtree(target, ignore_errors=True)
-        kos.write(ko, target)
+        """Keep a published KO on the shelf folder too, so a restart loads it again.
+
+        Its folder and every file name must stay inside the shelf (:class:`PathEscape`, a 400, otherwise):
+        nothing outside it is ever written or removed."""
+        kos.write(ko, inside(self.shelf, ko.location), replace=True)
         return self.add(ko)
 
     # -- runtimes ---------------------------------------------------------------------------------------
@@ -194,7 +196,14 @@ def _as_json(body: bytes) -> Any:
 
 
 # -- HTTP -----------------------------------------------------------------------------------------------
-class _Handler(tornado.web.RequestHandler):
+#: Spring's multipart default (1 MB a file) would refuse most KO zips; the stand-in takes the core's default
+BODY_LIMIT = jsonbody.DEFAULT_LIMIT
+_TITLES = {400: "Bad Request", 413: "Payload Too Large", 415: "Unsupported Media Type"}
+
+
+class _Handler(JsonHandler):
+    body_limit = BODY_LIMIT
+
     def initialize(self, activator: Activator) -> None:
         self.activator = activator
 
@@ -206,9 +215,10 @@ class _Handler(tornado.web.RequestHandler):
     def fail(self, status: int, title: str, detail: str) -> None:
         self.reply(status, wire.activator_error(status, title, detail, self.request.path))
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        error = kwargs.get("exc_info", (None, None))[1]
-        self.fail(status_code, self._reason, str(error) if error else self._reason)
+    def answer_error(self, status: int, message: str, error: BaseException | None) -> None:
+        """The activator's ``{Title, Status, Detail, Instance, Time}`` body, whatever went wrong."""
+        self.fail(status, _TITLES.get(status, self._reason) if isinstance(error, BodyRefused) else self._reason,
+                  message)
 
 
 class _Environments(_Handler):
@@ -224,10 +234,7 @@ class _Environments(_Handler):
             self.fail(404, "Runtime not found", f"No runtime registered for engine {engine}")
 
     def post(self, engine: str | None = None) -> None:
-        try:
-            body = json.loads(self.request.body)
-        except ValueError:
-            return self.fail(400, "Bad Request", "The registration is not JSON")
+        body = self.json_body()
         refusal = wire.validate_registration(body)
         if refusal:
             return self.reply(400, {**(body if isinstance(body, dict) else {}), "status": refusal})
@@ -258,13 +265,13 @@ class _Kos(_Handler):
     async def post(self) -> None:
         """Import a KO zip (multipart field ``ko``, as the real shelf API takes it, or a raw zip body) and
         activate its endpoints before answering, with their states added to the real ``{"Added"}`` answer."""
-        uploads = self.request.files.get("ko")
-        data = uploads[0]["body"] if uploads else self.request.body
+        uploads = self.form_files("ko")
+        data = uploads[0]["body"] if uploads else self.body
         try:
             ko = kos.from_zip(data, "published")
-        except kos.KoError as exc:
+            states = self.activator.publish(ko)
+        except (kos.KoError, PathEscape) as exc:
             return self.fail(400, "Invalid Knowledge Object", str(exc))
-        states = self.activator.publish(ko)
         await asyncio.gather(*(self.activator.activate(state) for state in states))
         self.set_header("Location", f"{self.activator.base}/kos/{ko.ark.naan}/{ko.ark.name}/{ko.ark.version}")
         self.reply(201, {"Added": f"{ko.ark.naan}-{ko.ark.name}", "@id": ko.metadata.get("@id"),
@@ -287,7 +294,7 @@ class _Activate(_Handler):
 class _Execute(_Handler):
     async def post(self, uri: str) -> None:
         status, body = await self.activator.execute(uri, self.request.headers.get("Content-Type"),
-                                                    self.request.body, self.request.path)
+                                                    self.body, self.request.path)
         self.reply(status, body)
 
 
@@ -304,22 +311,21 @@ def application(activator: Activator) -> tornado.web.Application:
 
 
 class LocalActivator(StandIn):
-    """``polynb up kgrid``: the activator on 127.0.0.1 (port ``KGRID_ACTIVATOR_PORT``, default free)."""
+    """``polynb up kgrid``: the activator on ``core.bind_host`` (port ``KGRID_ACTIVATOR_PORT``, default free)."""
 
     def __init__(self, settings: Section) -> None:
         self.settings = settings
 
     async def start(self) -> Mapping[str, Any]:
-        shelf = Path(self.settings["activator_shelf"] or _journal_directory() / "kgrid" / "activator")
+        shelf = Path(self.settings["activator_shelf"] or default_directory() / "kgrid" / "activator")
         shelf.mkdir(parents=True, exist_ok=True)
         kos_dir = Path(self.settings["kos_dir"]) if self.settings["kos_dir"] else None
         self.activator = Activator(shelf, kos_dir)
         problems = self.activator.load_shelves()
         self.server = tornado.httpserver.HTTPServer(application(self.activator))
-        with listening("kgrid", self.settings["activator_port"], "KGRID_ACTIVATOR_PORT"):
-            sockets = tornado.netutil.bind_sockets(self.settings["activator_port"], "127.0.0.1")
-        self.server.add_sockets(sockets)
-        self.activator.base = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
+        host = core_section()["bind_host"]
+        port = listen_http(self.server, "kgrid", host, self.settings["activator_port"], "KGRID_ACTIVATOR_PORT")
+        self.activator.base = f"http://{url_host(host)}:{port}"
         return {"url": self.activator.base, "shelf": str(shelf), "kos": sorted(self.activator.endpoints),
                 "problems": problems}
 
@@ -327,8 +333,3 @@ class LocalActivator(StandIn):
         self.server.stop()
         await self.activator.close()
 
-
-def _journal_directory() -> Path:
-    """The journal folder a kernel in this environment would use (the stand-in has no core section)."""
-    configured = os.environ.get("POLYNB_JOURNAL_DIR")
-    return Path(configured) if configured else default_directory()

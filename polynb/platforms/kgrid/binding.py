@@ -14,9 +14,12 @@ from typing import Any
 import httpx
 
 from ... import generic_env
+from ...config import Section
+from ...execution import Host
 from ...local import LocalStandIn, start_local
+from ...payload import PayloadVersion
 from ...runner import call_payload
-from ..base import READY, STARTING, STOPPED, Binding, BindingStatus
+from ..base import READY, STARTING, Binding
 from . import ko as kos
 from . import wire
 from .runtime import PLATFORM, KgridRuntime, RuntimeOptions
@@ -32,10 +35,16 @@ class ActivationError(RuntimeError):
     """The activator could not activate a published KO; the message says why."""
 
 
-class KgridBinding(Binding):
-    async def start(self) -> None:
+class KgridBinding(Binding[None]):
+    """Registered payloads need no context: a KGrid endpoint gets its JSON input and nothing else."""
+
+    def __init__(self, service: Host, settings: Section) -> None:
+        super().__init__(service, settings)
         self.local: LocalStandIn | None = None
-        self._notebook: dict[str, Any] = {}
+        self.runtime: KgridRuntime | None = None
+        self._notebook: dict[str, PayloadVersion] = {}
+
+    async def start(self) -> None:
         if self.settings["debug"]:
             log.setLevel(logging.DEBUG)
         adapter = self.settings["adapter_url"]
@@ -50,14 +59,8 @@ class KgridBinding(Binding):
             port=self.listen_port(), moved_by=PORT_VARIABLE,
             heartbeat=self.settings["heartbeat"], cache_strategy=self._cache_strategy)
         self.runtime = KgridRuntime(self.service, shelf, options, self._notebook_function, self._state_changed)
-        try:
-            await self.runtime.start()
-        except BaseException:
-            self.runtime = None
-            generic_env.release(PLATFORM)
-            if self.local is not None:
-                await self.local.stop()
-            raise
+        await self.runtime.start()
+        self._state_changed()
 
     def listen_port(self) -> int:
         """POLYNB_KGRID_PORT, else PORT (as the real runtime, unless another platform took it), else
@@ -82,26 +85,23 @@ class KgridBinding(Binding):
         return os.environ.get("KGRID_PYTHON_CACHE_STRATEGY") or self.settings["cache_strategy"]
 
     def _state_changed(self) -> None:
-        self.service.binding_changed(self)
+        """Ready once the activator has the runtime's registration; the runtime's detail says why not."""
+        runtime = self.runtime
+        if runtime is not None:
+            self.set_status(READY if runtime.registered else STARTING, runtime.url, runtime.detail)
 
     def _notebook_function(self, uri: str) -> Callable | None:
         version = self._notebook.get(uri)
         return version.entry_point() if version is not None else None
 
     async def stop(self) -> None:
-        runtime = getattr(self, "runtime", None)
-        if runtime is not None:
-            await runtime.stop()
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
         if self.local is not None:
             await self.local.stop()
-        self.runtime = None
+            self.local = None
         generic_env.release(PLATFORM)
-
-    def status(self) -> BindingStatus:
-        runtime = getattr(self, "runtime", None)
-        if runtime is None:
-            return BindingStatus(STOPPED)
-        return BindingStatus(READY if runtime.registered else STARTING, getattr(runtime, "url", None), runtime.detail)
 
     async def register(self, version) -> str:
         """Publish the cell's KO (with the other endpoints this kernel has for its ark) and wait until
@@ -155,5 +155,5 @@ class KgridBinding(Binding):
         self._notebook.pop(name, None)
         self.runtime.forget(wire.endpoint_key(name))
 
-    def run_payload(self, version, input: Any, context: Any) -> Any:
+    def run_payload(self, version: PayloadVersion, input: Any, context: None) -> Any:
         return call_payload(version.entry_point(), input)

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from ...paths import inside
 from .wire import ENGINE, endpoint_id
 
 METADATA, SERVICE, DEPLOYMENT, REQUIREMENTS = "metadata.json", "service.yaml", "deployment.yaml", "requirements.txt"
@@ -221,10 +223,16 @@ def to_zip(ko: KnowledgeObject) -> bytes:
     return buffer.getvalue()
 
 
-def write(ko: KnowledgeObject, path: str | Path, layout: str = "kgrid1") -> Path:
-    """Write the KO at ``path``: a folder, or a zip when the path ends in ``.zip``."""
+def write(ko: KnowledgeObject, path: str | Path, layout: str = "kgrid1", *, replace: bool = False) -> Path:
+    """Write the KO at ``path``: a folder, or a zip when the path ends in ``.zip``.
+
+    Every file name must stay inside the KO's folder (:class:`PathEscape` otherwise), checked before anything
+    is written; ``replace`` removes an earlier folder at ``path`` only once every name has passed.
+    """
     files = ko.file_bytes() if layout == "kgrid1" else kgrid2_files(ko)
     path = Path(path)
+    for name in files:
+        inside(path, name)
     if path.suffix == ".zip":
         path.parent.mkdir(parents=True, exist_ok=True)
         top = ko.location if layout == "kgrid1" else _package(ko).replace("_", "-")
@@ -232,8 +240,10 @@ def write(ko: KnowledgeObject, path: str | Path, layout: str = "kgrid1") -> Path
             for name, body in files.items():
                 archive.writestr(f"{top}/{name}", body)
         return path
+    if replace:
+        shutil.rmtree(path, ignore_errors=True)
     for name, body in files.items():
-        target = path / name
+        target = inside(path, name)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
     return path

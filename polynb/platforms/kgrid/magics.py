@@ -5,14 +5,13 @@ ark make one KO with several endpoints.
 """
 from __future__ import annotations
 
-import json
 import re
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ...magics import parse_options, payload_arguments, register_cell, without_comment
+from ...magics import json_argument, parse_options, payload_arguments, register_cell, without_comment
 from ...payload import Payload, PayloadError, resolve_entry
 from . import api
 from .ko import Ark, KoError
@@ -69,12 +68,7 @@ class KgridMagics(Magics):
             raise UsageError("%kgrid_call NAAN/NAME/VERSION/ENDPOINT [INPUT]")
         if endpoint.strip("/").count("/") != 3:
             raise UsageError(f"%kgrid_call: {endpoint!r} is not NAAN/NAME/VERSION/ENDPOINT")
-        text = text.strip()
-        try:
-            value = json.loads(text) if text else None
-        except ValueError:
-            value = self.shell.ev(text)
-        return api.call(endpoint, value)
+        return api.call(endpoint, json_argument("%kgrid_call", "INPUT", text, evaluate=self.shell.ev))
 
     @line_magic
     @magic_arguments()

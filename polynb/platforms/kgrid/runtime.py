@@ -8,7 +8,7 @@ so every execution is in the journal.
 from __future__ import annotations
 
 import asyncio
-import json
+import functools
 import logging
 import subprocess
 import sys
@@ -19,11 +19,15 @@ from typing import Any
 
 import httpx
 import tornado.httpserver
-import tornado.netutil
 import tornado.web
 
-from ... import progress
-from ...ports import listening
+from ... import jsonbody, progress
+from ...backoff import Backoff
+from ...execution import Arrival, Host
+from ...jsonbody import BodyRefused
+from ...jsonhandler import JsonHandler
+from ...paths import PathEscape
+from ...ports import listen_http, url_host
 from ...runner import call_payload
 from . import wire
 from .shelf import Shelf
@@ -46,7 +50,7 @@ class RuntimeOptions:
 class KgridRuntime:
     """The runtime's state and behaviour; the tornado handlers below only translate HTTP."""
 
-    def __init__(self, service: Any, shelf: Shelf, options: RuntimeOptions,
+    def __init__(self, service: Host, shelf: Shelf, options: RuntimeOptions,
                  notebook_function: Callable[[str], Callable | None],
                  on_state: Callable[[], None]) -> None:
         self.service = service
@@ -59,23 +63,23 @@ class KgridRuntime:
         self.detail: str | None = None  # why the runtime is not registered, while it is not
         self._tasks: set[asyncio.Task] = set()
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+        self.server: tornado.httpserver.HTTPServer | None = None
+        self.url: str | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------------
     async def start(self) -> None:
         app = tornado.web.Application(_routes(self), default_handler_class=_NotFound, log_function=_access_log)
         self.server = tornado.httpserver.HTTPServer(app)
-        with listening(PLATFORM, self.options.port, self.options.moved_by):
-            sockets = tornado.netutil.bind_sockets(self.options.port, self.options.host)
-        self.server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
-        self.url = self.options.env_url or f"http://{self.options.host}:{self.port}"
+        self.port = listen_http(self.server, PLATFORM, self.options.host, self.options.port, self.options.moved_by)
+        self.url = self.options.env_url or f"http://{url_host(self.options.host)}:{self.port}"
         await self._reload()
         self._spawn(self._keep_registered())
 
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        self.server.stop()
+        if self.server is not None:
+            self.server.stop()
         await self._http.aclose()
 
     def _spawn(self, coro) -> None:
@@ -122,10 +126,9 @@ class KgridRuntime:
 
     async def _keep_registered(self) -> None:
         """Register until the activator answers, then heartbeat (if the interval allows one)."""
-        delay = 0.25
+        backoff = Backoff(first=0.25, cap=5.0)
         while not await self.register(True):
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await backoff.wait()
         if not wire.heartbeat_enabled(self.options.heartbeat):
             return
         while True:
@@ -138,6 +141,10 @@ class KgridRuntime:
         descriptor = wire.validate_descriptor(body)
         uri = descriptor["uri"]
         key = wire.endpoint_key(uri)
+        try:
+            self.shelf.folder(key)
+        except PathEscape as exc:  # the real runtime would clear the whole shelf for an empty uri
+            raise wire.WireError(400, {"code": 400, "name": "Bad Request", "description": str(exc)}) from None
         known = self.shelf.context.get(key)
         strategy = self.options.cache_strategy()
         if known is not None:
@@ -203,28 +210,28 @@ class KgridRuntime:
         try:
             value = wire.parse_input(content_type, body)
         except wire.WireError as refusal:
-            text = body.decode("utf-8", errors="replace")
-            await self.service.execute(PLATFORM, name, text, _raiser(ValueError(
-                f"the input is not JSON ({refusal.body['name']}): {refusal.body['description']}")),
-                meta=meta, needs_payload=False)
+            await self.service.refuse(
+                Arrival(PLATFORM, name, body.decode("utf-8", errors="replace"), meta=meta),
+                ValueError(f"the input is not JSON ({refusal.body['name']}): {refusal.body['description']}"))
             return refusal.status, wire.render(refusal.body)
-        if entry is not None and self.service.current(PLATFORM, name) is not None and self.notebook_function(name):
-            outcome = await self.service.execute_payload(PLATFORM, name, value, meta=meta, encode=wire.result_body)
-        else:
-            outcome = await self.service.execute(PLATFORM, name, value, self._shelf_call(key, entry, value),
-                                                 meta=meta, encode=wire.result_body, needs_payload=False)
+        from_notebook = entry is not None and self.service.current(PLATFORM, name) is not None \
+            and self.notebook_function(name) is not None
+        outcome = await self.service.execute(Arrival(
+            PLATFORM, name, value, meta=meta, encode=wire.result_body,
+            code=None if from_notebook else self._shelf_call(key, entry, value)))
         if outcome.ok:
             return 200, outcome.value
         description = wire.exception_text(outcome.error, outcome.error_type)
         return 500, wire.render(wire.runtime_error(outcome.error_type or "Exception", description))
 
-    def _shelf_call(self, key: str, entry: dict | None, value: Any) -> Callable[[Any], Any]:
+    def _shelf_call(self, key: str, entry: dict | None, value: Any) -> Callable[[], Any]:
+        """A KO this notebook does not define runs from the shelf, failing as the real runtime fails."""
         if entry is None:
             return _raiser(wire.unknown_endpoint(key))
         function = self.shelf.functions.get(key)
         if function is None:  # the real runtime calls None here
             return _raiser(TypeError("'NoneType' object is not callable"))
-        return lambda _version: call_payload(function, value)
+        return functools.partial(call_payload, function, value)
 
     def forget(self, key: str) -> None:
         """Drop an endpoint from the shelf and the context (its key becomes unknown)."""
@@ -245,14 +252,21 @@ def _access_log(handler: tornado.web.RequestHandler) -> None:
     log.debug("%s %s %s", handler.get_status(), handler.request.method, handler.request.uri)
 
 
-def _raiser(error: BaseException) -> Callable[[Any], Any]:
-    def fail(_version: Any) -> Any:
+def _raiser(error: BaseException) -> Callable[[], Any]:
+    def fail() -> Any:
         raise error
     return fail
 
 
 # -- HTTP -----------------------------------------------------------------------------------------------
-class _Handler(tornado.web.RequestHandler):
+#: the real runtime (Flask) sets no MAX_CONTENT_LENGTH; polynb's runtime refuses more than the core's default
+BODY_LIMIT = jsonbody.DEFAULT_LIMIT
+_REFUSALS = {jsonbody.TOO_LARGE: wire.TOO_LARGE, jsonbody.MEDIA_TYPE: wire.NOT_JSON_MEDIA}
+
+
+class _Handler(JsonHandler):
+    body_limit = BODY_LIMIT
+
     def initialize(self, runtime: KgridRuntime) -> None:
         self.runtime = runtime
 
@@ -261,16 +275,19 @@ class _Handler(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(body if isinstance(body, str) else wire.render(body))
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        error = kwargs.get("exc_info", (None, None))[1]
-        if isinstance(error, wire.WireError):
+    def answer_error(self, status: int, message: str, error: BaseException | None) -> None:
+        """Werkzeug's shape for HTTP errors, the runtime's ``{code, name, description}`` for exceptions."""
+        if isinstance(error, BodyRefused):
+            body = _REFUSALS.get(error.reason, wire.BAD_REQUEST)
+            self.reply(body["code"], body)
+        elif isinstance(error, wire.WireError):
             self.reply(error.status, error.body)
-        elif status_code == 405:
+        elif status == 405:
             self.reply(405, wire.METHOD_NOT_ALLOWED)
-        elif error is not None and status_code == 500:
+        elif error is not None and status == 500:
             self.reply(500, wire.runtime_error(type(error).__name__, str(error)))
         else:
-            self.reply(status_code, {"code": status_code, "name": self._reason, "description": self._reason})
+            self.reply(status, {"code": status, "name": message, "description": message})
 
     def log_exception(self, typ, value, tb) -> None:
         if not isinstance(value, (wire.WireError, tornado.web.HTTPError)):
@@ -306,11 +323,10 @@ class _Endpoints(_Handler):
         self.reply(200, [wire.endpoint_summary(e) for e in self.runtime.shelf.context.values()])
 
     async def post(self) -> None:
-        try:
-            body = json.loads(self.request.body)
-        except ValueError:
-            raise wire.WireError(400, wire.BAD_REQUEST) from None
-        self.reply(*await self.runtime.activate(body))
+        """Only ``application/json`` (Flask's ``request.json``): a page elsewhere cannot post a descriptor as
+        ``text/plain`` without a CORS preflight."""
+        jsonbody.check_media_type(self.request.headers.get("Content-Type"))
+        self.reply(*await self.runtime.activate(self.json_body()))
 
 
 class _Endpoint(_Handler):
@@ -320,7 +336,7 @@ class _Endpoint(_Handler):
 
 class _Execution(_Handler):
     async def post(self, key: str) -> None:
-        self.reply(*await self.runtime.execute(key, self.request.headers.get("Content-Type"), self.request.body))
+        self.reply(*await self.runtime.execute(key, self.request.headers.get("Content-Type"), self.body))
 
 
 def _routes(runtime: KgridRuntime) -> list:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ...paths import inside
 from .wire import entry_module
 
 ROOT_PACKAGE = "pyshelf"
@@ -46,15 +47,14 @@ class Shelf:
         temporary.replace(self.context_path)
 
     def folder(self, key: str) -> Path:
-        return self.directory / key
+        """The endpoint's own folder; a key that is no folder inside the shelf is a :class:`PathEscape`."""
+        return inside(self.directory, key)
 
     def clear(self, key: str) -> None:
         shutil.rmtree(self.folder(key), ignore_errors=True)
 
     def write(self, key: str, artifact: str, data: bytes) -> None:
-        target = (self.folder(key) / artifact).resolve()
-        if not target.is_relative_to(self.folder(key).resolve()):
-            raise ValueError(f"artifact path {artifact!r} leaves the shelf")
+        target = inside(self.folder(key), artifact)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
 

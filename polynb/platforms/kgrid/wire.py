@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from ... import jsonbody
+from ...jsonbody import BodyRefused
+
 ENGINE = "python"
 RUNTIME_VERSION = "0.1.0"  # the kgrid-python-runtime version polynb is a drop-in for
 APP = "kgrid-python-runtime"
@@ -26,6 +29,11 @@ NOT_FOUND = {"code": 404, "name": "Not Found",
                             "please check your spelling and try again."}
 METHOD_NOT_ALLOWED = {"code": 405, "name": "Method Not Allowed",
                       "description": "The method is not allowed for the requested URL."}
+TOO_LARGE = {"code": 413, "name": "Request Entity Too Large",
+             "description": "The data value transmitted exceeds the capacity limit."}
+NOT_JSON_MEDIA = {"code": 415, "name": "Unsupported Media Type",
+                  "description": "Did not attempt to load JSON data because the request Content-Type was not "
+                                 "'application/json'."}
 
 
 class WireError(Exception):
@@ -142,19 +150,19 @@ def parse_input(content_type: str | None, body: bytes) -> Any:
 
     ``application/json`` exactly: malformed JSON is a 400. Any other type: the body is decoded as UTF-8
     and parsed as JSON anyway, and a failure is a 500 naming the decoder's error.
+    JSON nested too deep is malformed JSON too (the real runtime's decoder raises ``RecursionError``).
     """
     media = (content_type or "").split(";")[0].strip().lower()
-    if media == "application/json":
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise WireError(400, BAD_REQUEST) from None
     try:
-        return json.loads(body.decode("utf-8"))
+        return jsonbody.loads(body if media == "application/json" else body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise WireError(500, runtime_error("UnicodeDecodeError", str(exc))) from None
-    except json.JSONDecodeError as exc:
-        raise WireError(500, runtime_error("JSONDecodeError", str(exc))) from None
+    except BodyRefused as refusal:
+        if media == "application/json":
+            raise WireError(400, BAD_REQUEST) from None
+        cause = refusal.__cause__
+        raise WireError(500, runtime_error(type(cause).__name__ if cause else "RecursionError",
+                                           str(cause) if cause else refusal.detail)) from None
 
 
 def runtime_error(name: str, description: str) -> dict:
@@ -188,7 +196,7 @@ def werkzeug_json(body: Mapping[str, Any]) -> str:
 
 def render(body: Any) -> str:
     """The runtime's text for a reply body: werkzeug's shape for its HTTP errors, jsonify's otherwise."""
-    if isinstance(body, Mapping) and body.get("code") in (400, 404, 405):
+    if isinstance(body, Mapping) and body.get("code") in (400, 404, 405, 413, 415):
         return werkzeug_json(body)
     return flask_json(body)
 

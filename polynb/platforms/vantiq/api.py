@@ -17,6 +17,7 @@ import httpx
 import polynb
 
 from ...calls import CallTimeout, PlatformAnswer, call_timeout
+from ...progress import InPlaceLine
 from .connector import PLATFORM
 from .wire import QUERY_TIMEOUT_CODE, render
 
@@ -176,28 +177,15 @@ class _LiveRows:
     """Rows as they arrive, in one output line updated in place (only inside a kernel)."""
 
     def __init__(self, source: str) -> None:
-        self.source, self.count, self._handle = source, 0, None
+        self.source, self.count, self._line = source, 0, InPlaceLine()
 
     def __call__(self, row: Any) -> None:
         self.count += 1
-        self._show(f"{self.source}: {self.count} row{'s' if self.count != 1 else ''} so far, last {_short(row)}")
+        self._line.show(f"{self.source}: {self.count} row{'s' if self.count != 1 else ''} so far, last {_short(row)}")
 
     def finish(self, total: int) -> None:
-        if self._handle is not None:
-            self._show(f"{self.source}: {total} row{'s' if total != 1 else ''}")
-
-    def _show(self, text: str) -> None:
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:
-            return
-        if getattr(get_ipython(), "kernel", None) is None:
-            return
-        if self._handle is None:
-            self._handle = display({"text/plain": text}, raw=True, display_id=True)
-        else:
-            self._handle.update({"text/plain": text}, raw=True)
+        if self._line.shown:
+            self._line.show(f"{self.source}: {total} row{'s' if total != 1 else ''}")
 
 
 def _short(row: Any, limit: int = 120) -> str:

@@ -2,7 +2,8 @@
 
 It follows the Python connector SDK's rules: validate, connectExtension with the reconnect secret made once
 per source, configureExtension; reconnect at once after a normal end (server close, reconnectRequired), after
-``0.5 * failures`` seconds after an error; a rejected token is fatal. Queries are handed to ``on_query``.
+the core's :class:`~polynb.backoff.Backoff` after an error (the SDK waits ``0.5 * failures`` s, uncapped);
+a rejected token is fatal. Queries are handed to ``on_query``.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import websockets
 
+from ...backoff import Backoff
 from . import wire
 from .execution import SourceRuntime
 
@@ -27,12 +29,13 @@ class ConnectRejected(Exception):
 
 
 class SourceConnection:
-    """The websocket of one source; ``on_query(connection, address, object)`` and ``on_bad_frame`` are the binding's."""
+    """The websocket of one source; ``on_query(connection, address, object)`` and
+    ``on_bad_frame(connection, preview, reason, address)`` are the binding's."""
 
     def __init__(self, source: str, url: str, token: str | None, secret: str, *, send_pings: bool = False,
                  fail_on_connection_error: bool = False, connect_kwargs: Mapping[str, Any] | None = None,
                  on_query: Callable[[SourceConnection, str | None, Any], None],
-                 on_bad_frame: Callable[[SourceConnection, str, str], None],
+                 on_bad_frame: Callable[[SourceConnection, str, str, str | None], None],
                  on_state: Callable[[SourceConnection], None]) -> None:
         self.source, self.url, self.token, self.secret = source, url, token, secret
         self.send_pings, self.fail_on_connection_error = send_pings, fail_on_connection_error
@@ -90,22 +93,24 @@ class SourceConnection:
 
     # -- the connect loop ------------------------------------------------------------------------------
     async def _run(self) -> None:
-        failures = 0
+        backoff = Backoff(first=0.5, cap=10.0)
         while not self._stopping:
             try:
                 await self._session()
-                failures = 0
+                backoff.reset()
             except ConnectRejected as exc:
                 self._fail(REJECTED, str(exc), exc)
                 return
-            except (OSError, websockets.WebSocketException, wire.WireError, asyncio.TimeoutError) as exc:
-                failures += 1
+            except Exception as exc:  # whatever ends a session, the source reconnects: it never dies of a frame
+                if not isinstance(exc, (OSError, websockets.WebSocketException, wire.WireError, asyncio.TimeoutError)):
+                    log.exception("vantiq source %s: the session failed", self.source)
                 if self.fail_on_connection_error and not self._first.done():
                     reason = f"first connection failed and failOnConnectionError is set: {exc}"
                     self._fail(REJECTED, reason, ConnectionError(reason))
                     return
-                self._set_state(RECONNECTING, f"{type(exc).__name__}: {exc}; retry in {0.5 * failures:g} s")
-                await asyncio.sleep(0.5 * failures)
+                delay = backoff.next_delay()
+                self._set_state(RECONNECTING, f"{type(exc).__name__}: {exc}; retry in {delay:.2g} s")
+                await asyncio.sleep(delay)
         if self.state != CLOSED:
             self._set_state(CLOSED, "the server ended this source (testRequestsClientClose)")
 
@@ -155,12 +160,25 @@ class SourceConnection:
         return True
 
     async def _dispatch(self, socket, message: str | bytes) -> bool:
-        """Handle one frame; False ends the session (the loop then reconnects, unless told to stop)."""
+        """Handle one frame; False ends the session (the loop then reconnects, unless told to stop).
+
+        A frame that cannot be used, or whose handling fails, goes to ``on_bad_frame`` with the reply address
+        it names (if any): it is answered and journaled there, and the session goes on."""
         try:
             frame = wire.decode(message)
         except wire.WireError as exc:
-            self.on_bad_frame(self, _preview(message), str(exc))
+            self.on_bad_frame(self, _preview(message), str(exc), wire.salvage_reply_address(message))
             return True
+        try:
+            return await self._handle(socket, message, frame)
+        except websockets.ConnectionClosed:
+            raise
+        except Exception as exc:
+            log.exception("vantiq source %s: a frame failed", self.source)
+            self.on_bad_frame(self, _preview(message), f"{type(exc).__name__}: {exc}", wire.reply_address(frame))
+            return True
+
+    async def _handle(self, socket, message: str | bytes, frame: dict) -> bool:
         op = frame.get("op")
         if op == "query":
             self.on_query(self, wire.reply_address(frame), frame.get("object"))
@@ -175,10 +193,13 @@ class SourceConnection:
             log.info("vantiq source %s: publish is not something a Python Execution source does; ignored",
                      self.source)
         elif op is not None:
-            self.on_bad_frame(self, _preview(message), f"unknown op {op!r}")
+            self.on_bad_frame(self, _preview(message), f"unknown op {op!r}", wire.reply_address(frame))
         elif "status" not in frame:
-            self.on_bad_frame(self, _preview(message), "a frame with neither op nor status")
-        elif isinstance(frame["status"], int) and frame["status"] >= 300:
+            self.on_bad_frame(self, _preview(message), "a frame with neither op nor status", wire.reply_address(frame))
+        elif not isinstance(frame["status"], int) or isinstance(frame["status"], bool):
+            self.on_bad_frame(self, _preview(message), f"status {frame['status']!r} is not a number",
+                              wire.reply_address(frame))
+        elif frame["status"] >= 300:
             log.warning("vantiq source %s: the server sent status %s: %s", self.source, frame["status"],
                         frame.get("body"))
         return True

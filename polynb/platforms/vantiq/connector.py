@@ -2,7 +2,7 @@
 
 It connects one websocket per source (to ``targetServer``, or to the local stand-in it starts when none
 is configured) and turns every query into one journaled execution on the worker pool: pushed code with
-``service.execute``, a ``%%vantiq_exec`` cell with ``service.execute_payload``. Every query is answered,
+the code it carries, a name-only query for a ``%%vantiq_exec`` cell the cell's payload. Every query is answered,
 with the connector's error shapes when it fails.
 """
 from __future__ import annotations
@@ -16,9 +16,11 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from ...config import Section
+from ...execution import Arrival, Host
 from ...local import LocalStandIn, start_local
-from ...payload import PayloadError
-from ...platforms.base import ERROR, READY, STARTING, STOPPED, Binding, BindingStatus
+from ...payload import PayloadError, PayloadVersion
+from ...platforms.base import ERROR, READY, STARTING, STOPPED, Binding
 from . import wire
 from .connection import CLOSED, CONNECTED, REJECTED, ConnectRejected, SourceConnection
 from .documents import DocumentFetcher
@@ -29,13 +31,14 @@ log = logging.getLogger("polynb.vantiq")
 PLATFORM = "vantiq"
 
 
-class VantiqBinding(Binding):
+class VantiqBinding(Binding[QueryRun]):
     """The sources this kernel serves, and the cells registered as named code on them."""
 
     needs_entry = False  # a cell is a script the connector execs, not a function it calls
 
-    def __init__(self, service, settings) -> None:
+    def __init__(self, service: Host, settings: Section) -> None:
         super().__init__(service, settings)
+        self.url: str | None = None
         self.local: LocalStandIn | None = None
         self.connections: dict[str, SourceConnection] = {}
         self.fetchers: dict[str, DocumentFetcher] = {}
@@ -52,13 +55,9 @@ class VantiqBinding(Binding):
             self.target, self.token = self.local.info["url"], self.local.info["token"]
         self.url = wire.websocket_url(self.target)
         self.rest = wire.rest_base(self.target)
-        try:
-            for source in self.config.sources:
-                await self._connect(source)
-            await self._start_probe()
-        except BaseException:
-            await self.stop()
-            raise
+        for source in self.config.sources:
+            await self._connect(source)
+        await self._start_probe()
 
     async def stop(self) -> None:
         for task in list(self._queries):
@@ -69,6 +68,7 @@ class VantiqBinding(Binding):
             fetcher.close()
         if self._probe is not None:
             self._probe.close()
+            self._probe = None
         if self.local is not None:
             await self.local.stop()
             self.local = None
@@ -90,23 +90,21 @@ class VantiqBinding(Binding):
     async def unregister(self, name: str) -> None:
         self.cells.pop(name, None)
 
-    def status(self) -> BindingStatus:
-        connections = self.connections
-        if not connections:
-            return BindingStatus(STOPPED)
-        states = {c.state for c in connections.values()}
+    def _show_state(self) -> None:
+        """One state for all sources: ready when every source is connected, an error when one is rejected."""
+        states = {c.state for c in self.connections.values()}
         state = (READY if states == {CONNECTED} else ERROR if REJECTED in states
-                 else STOPPED if states == {CLOSED} else STARTING)
+                 else STOPPED if states <= {CLOSED} else STARTING)
         detail = "; ".join(f"{name}: {c.state}" + (f" ({c.detail})" if c.detail else "")
-                           for name, c in connections.items())
-        return BindingStatus(state, self.url, detail)
+                           for name, c in self.connections.items())
+        self.set_status(state, self.url, detail or None)
 
     def connector_id(self, source: str) -> str | None:
         """This kernel's connector for the source, as the local server knows it (see :func:`wire.connector_id`)."""
         connection = self.connections.get(source)
         return wire.connector_id(connection.secret) if connection is not None else None
 
-    def run_payload(self, version, input: Any, context: QueryRun | None) -> Any:
+    def run_payload(self, version: PayloadVersion, input: Any, context: QueryRun | None) -> Any:
         """A name-only query for a registered cell: the cell's code, its options as defaults, its namespace."""
         if context is None:  # %polynb replay: the recorded query, answered nowhere
             source = self.cells.get(version.name, self.config.sources[0])
@@ -134,7 +132,7 @@ class VantiqBinding(Binding):
             raise ConnectionError(f"Vantiq at {self.url}, source {source}: {exc}") from None
 
     def _on_state(self, connection: SourceConnection) -> None:
-        self.service.binding_changed(self)
+        self._show_state()
 
     def _on_query(self, connection: SourceConnection, address: str | None, request: Any) -> None:
         task = asyncio.ensure_future(self._serve_query(connection, address, request))
@@ -151,12 +149,9 @@ class VantiqBinding(Binding):
             await connection.send_text(wire.encode(wire.response_frame(address, wire.ERROR,
                                                                       wire.not_open(connection.source).body)))
             return
-        if cell is not None:
-            outcome = await self.service.execute_payload(PLATFORM, cell, request, run, meta=meta,
-                                                         encode=run.encoded_answer)
-        else:
-            outcome = await self.service.execute(PLATFORM, _query_name(request), request, lambda _: run.run(),
-                                                 meta=meta, encode=run.encoded_answer, needs_payload=False)
+        outcome = await self.service.execute(Arrival(
+            PLATFORM, cell or _query_name(request), request, run, meta=meta, encode=run.encoded_answer,
+            code=None if cell is not None else run.run))
         if outcome.ok and outcome.value is not None:
             await connection.send_text(outcome.value)
         elif run.answer is not None:
@@ -166,16 +161,18 @@ class VantiqBinding(Binding):
             refusal = wire.connector_error(outcome.error_type, outcome.error)
             await connection.send_text(wire.encode(wire.response_frame(address, wire.ERROR, refusal.body)))
 
-    def _on_bad_frame(self, connection: SourceConnection, preview: str, reason: str) -> None:
-        """A frame polynb cannot use is logged and journaled as a failed record; the connection stays up."""
-        log.warning("vantiq source %s: ignored a frame (%s): %s", connection.source, reason, preview)
-        error = wire.WireError(f"source {connection.source}: ignored a frame from the server: {reason}")
+    def _on_bad_frame(self, connection: SourceConnection, preview: str, reason: str, address: str | None) -> None:
+        """A frame polynb cannot use gets the connector's error (to its reply address when it names one) and a
+        failed record; the connection stays up."""
+        log.warning("vantiq source %s: refused a frame (%s): %s", connection.source, reason, preview)
+        error = wire.bad_frame(connection.source, reason)
+        meta = {"source": connection.source, "reply_address": address}
 
-        def refuse(_version) -> None:
-            raise error
+        async def answer() -> None:
+            await self.service.refuse(Arrival(PLATFORM, "(frame)", preview, meta=meta), error)
+            await connection.send_text(wire.encode(wire.response_frame(address, wire.ERROR, error.body)))
 
-        task = asyncio.ensure_future(self.service.execute(
-            PLATFORM, "(frame)", preview, refuse, meta={"source": connection.source}, needs_payload=False))
+        task = asyncio.ensure_future(answer())
         self._queries.add(task)
         task.add_done_callback(self._queries.discard)
 

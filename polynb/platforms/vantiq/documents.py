@@ -12,7 +12,7 @@ from urllib.parse import quote, urljoin
 
 import httpx
 
-from .wire import VantiqError
+from .wire import DOCUMENTS, VantiqError, document_name
 
 
 class DocumentFetcher:
@@ -27,7 +27,7 @@ class DocumentFetcher:
 
     def __call__(self, script: str, cached_signature: str | None) -> tuple[str, str | None]:
         """(modification date, text); text is None when ``cached_signature`` is still current."""
-        meta = self._get_json(f"/api/v1/resources/documents/{quote(script, safe='')}")
+        meta = self._get_json(f"{DOCUMENTS}/{quote(document_name(script), safe='')}")
         if meta.get("isIncomplete"):
             raise VantiqError("io.vantiq.pyexecsource.docincomplete",
                               "Document {0} is incomplete and cannot be used.", [script])

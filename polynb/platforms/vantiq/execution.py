@@ -21,6 +21,7 @@ from types import CodeType
 from typing import Any
 
 from ...runner import call_payload, format_traceback
+from ...tracebacks import user_frames
 from . import wire
 from .wire import VantiqError
 
@@ -315,7 +316,4 @@ def cached_file(name: str) -> str:
 
 def user_traceback(exc: BaseException) -> str:
     """The traceback from the user's code on, without polynb's frames above it."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename == __file__:
-        tb = tb.tb_next
-    return format_traceback(exc, tb)
+    return format_traceback(exc, user_frames(exc))

@@ -17,17 +17,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import tornado.httpserver
 import tornado.ioloop
 import tornado.iostream
-import tornado.netutil
 import tornado.web
 import tornado.websocket
 
-from ...config import Section
+from ... import jsonbody
+from ...config import Section, core_section
+from ...jsonbody import BodyRefused
+from ...jsonhandler import JsonHandler
 from ...platforms.base import StandIn
-from ...ports import listening
+from ...ports import listen_http, url_host
 from . import wire
 
 log = logging.getLogger("polynb.vantiq.local")
@@ -105,6 +108,8 @@ class VantiqServer:
         return self.configs.get(source, DEFAULT_CONFIG)
 
     def put_document(self, name: str, content: bytes, incomplete: bool = False) -> Document:
+        """Keep a document; a name that is no document name is a :class:`wire.VantiqError`."""
+        wire.document_name(name)
         now = datetime.now(timezone.utc).isoformat()
         previous = self.documents.get(name)
         self.documents[name] = Document(content, previous.created if previous else now, now, incomplete)
@@ -160,7 +165,7 @@ class VantiqServer:
         if pending.finished.is_set():
             self.pending.pop(address, None)
 
-    def broadcast(self, source: str, frame: dict | str) -> int:
+    def broadcast(self, source: str, frame: dict | str | bytes) -> int:
         sockets = list(self.connectors.get(source, ()))
         for socket in sockets:
             socket.send(frame)
@@ -173,7 +178,7 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
     def initialize(self, server: VantiqServer) -> None:
         self.server, self.source, self.validated = server, None, False
         self.connector: str | None = None  # the hash of its reconnect secret: which kernel's connector it is
-        self.early: list = []  # frames before the source is known, logged under it once it is
+        self.early: deque = deque(maxlen=FRAME_LOG)  # frames before the source is known, logged under it once it is
 
     def _record_frame(self, direction: str, text: str) -> None:
         (self.server.frames[self.source] if self.source is not None else self.early).append([direction, text])
@@ -181,16 +186,17 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
     def check_origin(self, origin: str) -> bool:
         return True
 
-    def send(self, frame: dict | str) -> None:
-        text = frame if isinstance(frame, str) else wire.encode(frame)
-        self._record_frame("s2c", text)
+    def send(self, frame: dict | str | bytes) -> None:
+        """A frame as JSON text; bytes go out as they are, in a binary frame."""
+        data = frame if isinstance(frame, (str, bytes)) else wire.encode(frame)
+        self._record_frame("s2c", data.decode(errors="replace") if isinstance(data, bytes) else data)
         try:
-            self.write_message(text)
+            self.write_message(data, binary=isinstance(data, bytes))
         except tornado.websocket.WebSocketClosedError:
             pass
 
     def on_message(self, message: str | bytes) -> None:
-        text = message.decode() if isinstance(message, bytes) else message
+        text = message.decode(errors="replace") if isinstance(message, bytes) else message
         self._record_frame("c2s", text)
         try:
             frame = wire.decode(text)
@@ -235,13 +241,14 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
             self.server.connectors[self.source].remove(self)
 
 
-class _Api(tornado.web.RequestHandler):
+class _Api(JsonHandler):
     """Bearer-token REST with Vantiq's error shape."""
 
     def initialize(self, server: VantiqServer) -> None:
         self.server = server
 
     def prepare(self) -> None:
+        super().prepare()
         if self.request.headers.get("Authorization") != f"Bearer {self.server.token}":
             self.fail(401, "io.vantiq.authentication.failed", "Authentication failed")
 
@@ -250,12 +257,16 @@ class _Api(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(vantiq_error(code, message, params)))
 
-    def body(self) -> Any:
-        try:
-            return json.loads(self.request.body or b"null")
-        except ValueError as exc:
-            self.fail(400, "io.polynb.vantiq.standin.badjson", "The request body is not JSON: {0}", [str(exc)])
-            return None
+    def request_json(self, expect: type | tuple[type, ...] = object) -> Any:
+        """The body's JSON (None for no body); a refused body raises, and :meth:`answer_error` says why."""
+        return self.json_body(expect) if self.body.strip() else None
+
+    def answer_error(self, status: int, message: str, error: BaseException | None) -> None:
+        if isinstance(error, BodyRefused):
+            code = "toolarge" if error.reason == jsonbody.TOO_LARGE else "badjson"
+            self.fail(status, f"io.polynb.vantiq.standin.{code}", "The request body was refused: {0}", [message])
+        else:
+            self.fail(status, "io.polynb.vantiq.standin.error", "The request failed: {0}", [message])
 
     def reply(self, value: Any) -> None:
         self.set_header("Content-Type", "application/json")
@@ -268,19 +279,20 @@ class DocumentMeta(_Api):
         if document is None:
             return self.fail(404, "io.vantiq.resource.not.found",
                              "The requested instance ({0}) of the {1} resource could not be found.", [name, "documents"])
-        self.reply({"name": name, "contentSize": len(document.content), "content": f"/docs/{name}",
+        self.reply({"name": name, "contentSize": len(document.content), "content": f"/docs/{quote(name)}",
                     "fileType": "text/x-python", "isIncomplete": document.incomplete,
                     "ars_createdAt": document.created, "ars_modifiedAt": document.modified})
 
 
 class DocumentUpload(_Api):
     def post(self) -> None:
-        body = self.body()
-        if self._finished:
-            return
+        body = self.request_json()
         if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not isinstance(body.get("content"), str):
             return self.fail(400, "io.polynb.vantiq.standin.baddocument", "A document needs a name and a text content.")
-        document = self.server.put_document(body["name"], body["content"].encode(), bool(body.get("isIncomplete")))
+        try:
+            document = self.server.put_document(body["name"], body["content"].encode(), bool(body.get("isIncomplete")))
+        except wire.VantiqError as exc:
+            return self.fail(400, exc.body["messageCode"], exc.body["messageTemplate"], exc.body["parameters"])
         self.reply({"name": body["name"], "contentSize": len(document.content), "ars_modifiedAt": document.modified})
 
 
@@ -297,9 +309,7 @@ class SourceQuery(_Api):
     """A query as VAIL's SELECT would send it; ``Accept: application/x-ndjson`` streams rows as they come."""
 
     async def post(self, source: str) -> None:
-        request = self.body()
-        if self._finished:
-            return
+        request = self.request_json(dict)
         try:
             timeout = float(self.get_argument("timeout")) if self.get_argument("timeout", None) else None
         except ValueError:
@@ -332,9 +342,7 @@ class SourceResource(_Api):
 
     def put(self, source: str) -> None:
         """New configuration; connected connectors are asked to reconnect, which sends it to them."""
-        body = self.body()
-        if self._finished:
-            return
+        body = self.request_json()
         if not isinstance(body, dict) or not isinstance(body.get("config"), dict):
             return self.fail(400, "io.polynb.vantiq.standin.badconfig", "A source update needs a config object.")
         self.server.configs[source] = body["config"]
@@ -348,9 +356,8 @@ class SourceNotifications(_Api):
 
 class SourcePublish(_Api):
     def post(self, source: str) -> None:
-        body = self.body()
-        if not self._finished:
-            self.reply({"sent": self.server.broadcast(source, wire.source_frame("publish", source, body))})
+        body = self.request_json()
+        self.reply({"sent": self.server.broadcast(source, wire.source_frame("publish", source, body))})
 
 
 class StandInControl(_Api):
@@ -364,8 +371,9 @@ class StandInControl(_Api):
         self.fail(404, "io.polynb.vantiq.standin.noaction", "No action {0}.", [action])
 
     def post(self, source: str, action: str) -> None:
-        if action == "send":
-            return self.reply({"sent": self.server.broadcast(source, self.request.body.decode())})
+        if action == "send":  # ?binary=1 sends the body's bytes as they are, in a binary frame
+            frame = bytes(self.body) if self.get_argument("binary", None) else self.body.decode(errors="replace")
+            return self.reply({"sent": self.server.broadcast(source, frame)})
         if action in ("reconnectRequired", "testRequestsClientClose"):
             return self.reply({"sent": self.server.broadcast(source, wire.source_frame(action, source))})
         if action == "close":
@@ -392,7 +400,7 @@ def application(server: VantiqServer) -> tornado.web.Application:
 
 
 class LocalVantiq(StandIn):
-    """``polynb up vantiq``: the server on 127.0.0.1; the token is the configured one or a fresh random one."""
+    """``polynb up vantiq``: the server on ``core.bind_host``; the token is the configured one or a fresh random one."""
 
     def __init__(self, settings: Section) -> None:
         self.settings = settings
@@ -403,12 +411,9 @@ class LocalVantiq(StandIn):
         if self.settings["documents"]:
             self.server.load_documents(Path(self.settings["documents"]))
         self.http = tornado.httpserver.HTTPServer(application(self.server), max_body_size=MAX_MESSAGE)
-        port = int(self.settings["local_port"])
-        with listening("vantiq", port, "VANTIQ_LOCAL_PORT"):
-            sockets = tornado.netutil.bind_sockets(port, "127.0.0.1")
-        self.http.add_sockets(sockets)
-        port = sockets[0].getsockname()[1]
-        return {"url": f"http://127.0.0.1:{port}", "token": token}
+        host = core_section()["bind_host"]
+        port = listen_http(self.http, "vantiq", host, int(self.settings["local_port"]), "VANTIQ_LOCAL_PORT")
+        return {"url": f"http://{url_host(host)}:{port}", "token": token}
 
     async def stop(self) -> None:
         self.http.stop()

@@ -1,13 +1,11 @@
 """``%%vantiq_exec`` (a cell as the named code a source runs) and ``%vantiq_query`` (ask a source)."""
 from __future__ import annotations
 
-import json
-
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from polynb.magics import parse_options, register_cell
+from polynb.magics import json_argument, parse_options, register_cell
 
 from . import api
 from .connector import PLATFORM
@@ -50,13 +48,7 @@ class VantiqMagics(Magics):
         query is a usage error.
         """
         args = parse_options(self.vantiq_query, line)
-        text = " ".join(args.query).strip()
-        try:
-            parameters = json.loads(text) if text else {}
-        except ValueError as exc:
-            raise UsageError(f"%vantiq_query: the query is not JSON: {exc}") from None
-        if not isinstance(parameters, dict):
-            raise UsageError("%vantiq_query: the query must be a JSON object of parameters")
+        parameters = json_argument("%vantiq_query", "the query", " ".join(args.query), dict, default={})
         if cell is not None:
             parameters["code"] = cell
         clash = sorted(set(parameters) & {"timeout", "on_row", "source"})

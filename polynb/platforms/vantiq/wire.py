@@ -10,8 +10,12 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from ... import jsonbody
+from ...paths import PathEscape, inside
 
 SOURCES = "sources"
 REPLY_ADDR_HEADER = "REPLY_ADDR_HEADER"
@@ -20,6 +24,7 @@ PARTIAL, DONE, EMPTY, ERROR = 100, 200, 204, 400
 RESPONSE_CODES = (PARTIAL, DONE, EMPTY)
 FINAL_CODES = (DONE, EMPTY, ERROR)
 WEBSOCKET_PATH = "/api/v1/wsock/websocket"
+DOCUMENTS = PurePosixPath("/api/v1/resources/documents")
 _WEBSOCKET_PATH_RULE = re.compile(r".*/api/v[0-9]+/wsock/websocket")
 _TRUE_WORDS = {"yes", "true", "t", "1"}
 #: globals the connector puts in every run and never returns
@@ -70,14 +75,33 @@ def encode(frame: Mapping[str, Any]) -> str:
 
 
 def decode(text: str | bytes) -> dict:
-    """A received frame; anything but a JSON object is a :class:`WireError`."""
+    """A received frame; anything but a JSON object (nested at most ``jsonbody.MAX_DEPTH`` deep) is a
+    :class:`WireError`, never a ``RecursionError`` further on."""
     try:
-        frame = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WireError(f"frame is not JSON: {exc}") from None
+        frame = jsonbody.loads(text)
+    except jsonbody.BodyRefused as exc:
+        cause = exc.__cause__ if exc.reason == jsonbody.NOT_JSON else exc.detail
+        raise WireError(f"frame is {'not JSON' if exc.reason == jsonbody.NOT_JSON else 'too deep'}: {cause}") from None
     if not isinstance(frame, dict):
         raise WireError(f"frame is a JSON {type(frame).__name__}, not an object")
     return frame
+
+
+_REPLY_ADDRESS_TEXT = re.compile(r'"REPLY_ADDR_HEADER"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def salvage_reply_address(message: str | bytes) -> str | None:
+    """The reply address written in a frame too broken or too deep to decode, so that query still gets its
+    error instead of waiting out its timeout on the server."""
+    text = message.decode("utf-8", errors="replace") if isinstance(message, bytes) else message
+    found = _REPLY_ADDRESS_TEXT.search(text)
+    if found is None:
+        return None
+    try:
+        address = json.loads(found.group(1))
+    except ValueError:
+        return None
+    return address if isinstance(address, str) and address else None
 
 
 def connector_id(reconnect_secret: Any) -> str | None:
@@ -249,6 +273,22 @@ def no_cache(name: str) -> VantiqError:
 
 def not_open(source: str) -> VantiqError:
     return VantiqError("io.vantiq.pyexec.query.not.open", "Connection to source {0} is current closed.", [source])
+
+
+def document_name(name: str) -> str:
+    """A document (or script) name as it is, if it names a document: never ``..`` or a path to another resource."""
+    try:
+        inside(DOCUMENTS, name)
+    except PathEscape:
+        raise VantiqError("io.polynb.vantiq.document.badname",
+                          "The document name {0} leads outside the documents resource.", [name]) from None
+    return name
+
+
+def bad_frame(source: str, reason: str) -> VantiqError:
+    """What the connector answers a frame it cannot use (addressed when the frame named where to)."""
+    return VantiqError("io.polynb.vantiq.frame.unusable",
+                       "The connector for source {0} could not use a frame from the server: {1}", [source, reason])
 
 
 def no_reply_address(source: str) -> VantiqError:

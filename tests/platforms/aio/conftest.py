@@ -1,14 +1,8 @@
 """Fixtures of the AIO tests: one real nats-server per module, clients and polynb services against it."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import aio_harness
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import aio_harness  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import gzip
 import os
-import signal
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
-from aio_harness import Client, wait_for
+from aio_harness import Client
 from loop_thread import LoopThread
 from peers import peer_python
+from support import read_line, stop, wait_until
 from test_aio_node import VECTOR_HANDLER
 from test_aio_wire import CHANNEL_OUTPUT, HANDLER_ERROR, INPUT, OUTPUT
 
@@ -57,11 +57,11 @@ def both_nodes(nats_server, tmp_path, peer_python_path, start_service, monkeypat
                             stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "KAI_APP_CONFIG_PATH": str(specs["peer"][1])})
     try:
-        for line in peer.stdout:
-            if "PEER-READY" in line:
-                break
-        else:
-            raise AssertionError(f"the kai-runner node exited ({peer.wait()}) before it was ready")
+        line = ""
+        while "PEER-READY" not in line:
+            line = read_line(peer.stdout, 120, "the kai-runner node")
+            if not line:
+                raise AssertionError(f"the kai-runner node exited ({peer.wait(10)}) before it was ready")
         threading.Thread(target=peer.stdout.read, daemon=True).start()  # its log must never fill the pipe
         monkeypatch.setenv("KAI_APP_CONFIG_PATH", str(specs["polynb"][1]))
         service = start_service()
@@ -70,12 +70,7 @@ def both_nodes(nats_server, tmp_path, peer_python_path, start_service, monkeypat
                                  isolated=True))
         yield client, specs["peer"][0], specs["polynb"][0]
     finally:
-        peer.send_signal(signal.SIGTERM)
-        try:
-            peer.wait(10)
-        except subprocess.TimeoutExpired:
-            peer.kill()
-            peer.wait()
+        stop(peer, 10)
         client.close()
         loops.close()
 
@@ -104,7 +99,7 @@ def feed(client: Client, node: appconfig.NodeSpec) -> list[tuple[str, bytes]]:
     expected = [2, 4, 5, 6]
     for data, count in zip(inputs, expected, strict=True):
         client.publish(f"{node.stream}.trig", data)
-        wait_for(lambda: len(arrived) >= count, what=f"{count} outputs from {node.stream}")
+        wait_until(lambda: len(arrived) >= count, message=f"{count} outputs from {node.stream}")
     return arrived
 
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from aio_harness import new_workflow, register, wait_for
+from aio_harness import new_workflow, register
+from support import read_line, stop, wait_until
 
 from polynb.platforms.aio import names, wire
 
@@ -40,7 +41,7 @@ def test_two_replicas_split_the_load_and_handle_each_message_once(start_service,
     outputs = client.listen(f"{stream}.work")
     for index in range(40):
         client.publish(f"{stream}.trig", request(index))
-    wait_for(lambda: len(outputs) == 40, what="40 answers")
+    wait_until(lambda: len(outputs) == 40, message="40 answers")
     first, second = handled(replicas[0]), handled(replicas[1])
     assert first and second
     assert sorted(first + second) == sorted(f"req-{i}" for i in range(40))
@@ -54,24 +55,21 @@ def test_messages_held_by_a_killed_replica_are_handled_by_the_other(start_servic
                                 str(tmp_path / "replica"), str(slow)], stdout=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])})
     try:
-        assert replica.stdout.readline().strip() == "READY"
+        assert read_line(replica.stdout, 60, "the slow replica").strip() == "READY"
         stream = names.stream("demo", "v1.0.0", workflow)
         outputs = client.listen(f"{stream}.work")
         for index in range(3):
             client.publish(f"{stream}.trig", request(index))
         durable = names.durable(f"{stream}.trig", "work")
-        wait_for(lambda: client.run(client.js.consumer_info(stream, durable)).num_ack_pending == 3,
-                 what="the slow replica holding all three")
+        wait_until(lambda: client.run(client.js.consumer_info(stream, durable)).num_ack_pending == 3,
+                   message="the slow replica holding all three")
         survivor = start_service(POLYNB_AIO_ACK_WAIT="2")
         register(survivor, "work", ECHO, workflow=workflow, subscribe=("trig",))
-        replica.send_signal(signal.SIGKILL)
-        replica.wait(10)
-        wait_for(lambda: answered(outputs) == {"req-0", "req-1", "req-2"}, timeout=30, what="redelivered answers")
+        stop(replica, 10, signal.SIGKILL)
+        wait_until(lambda: answered(outputs) == {"req-0", "req-1", "req-2"}, timeout=30, message="redelivered answers")
         assert sorted(handled(survivor)) == ["req-0", "req-1", "req-2"]
     finally:
-        if replica.poll() is None:
-            replica.kill()
-            replica.wait()
+        stop(replica, sig=signal.SIGKILL)
 
 
 @pytest.fixture
@@ -100,12 +98,13 @@ def test_a_nats_server_restart_mid_stream_loses_no_message(restartable, tmp_path
             client.publish(f"{stream}.trig", request(index))
         restartable.restart()
         binding = service.call(service.binding("aio"))
-        wait_for(lambda: binding.status().state == "ready", what="the node reconnected")
+        wait_until(lambda: binding.status.state == "ready", message="the node reconnected")
         for index in range(20, 40):
-            wait_for(lambda: _try_publish(client, f"{stream}.trig", request(index)), what="a publish after restart")
-        wait_for(lambda: answered(outputs) == {f"req-{i}" for i in range(40)}, timeout=60, what="all 40 answers")
+            wait_until(lambda: _try_publish(client, f"{stream}.trig", request(index)),
+                       message="a publish after restart")
+        wait_until(lambda: answered(outputs) == {f"req-{i}" for i in range(40)}, timeout=60, message="all 40 answers")
         # an output whose PubAck was lost in the restart leaves its input unacked: it is handled again, then acked
-        wait_for(lambda: _settled(client, stream, durable), timeout=30, what="every input acked")
+        wait_until(lambda: _settled(client, stream, durable), timeout=30, message="every input acked")
     finally:
         client.close()
         service.stop(timeout=2)

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import yaml
-from aio_harness import Client, register, wait_for
+from aio_harness import Client, register
 from processes import alive
+from support import read_line, stop, wait_until
 
 from polynb.config import CORE_SETTINGS, Settings
 from polynb.journal import Journal
@@ -41,16 +42,11 @@ workflows:
 """
 
 
-def up(env: dict) -> tuple[subprocess.Popen, dict]:
-    process = subprocess.Popen([sys.executable, "-m", "polynb", "up", "aio", "--json"], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, env={**os.environ, **env})
-    return process, json.loads(process.stdout.readline())["aio"]
-
-
-def test_polynb_up_aio_sets_up_a_krt_product_and_cleans_up_on_sigterm(tmp_path):
+def test_polynb_up_aio_sets_up_a_krt_product_and_cleans_up_on_sigterm(tmp_path, standin):
     krt = tmp_path / "krt.yaml"
     krt.write_text(KRT)
-    process, info = up({"POLYNB_AIO_KRT": str(krt), "KAI_PRODUCT_ID": "shop"})
+    up = standin("aio", env={**os.environ, "POLYNB_AIO_KRT": str(krt), "KAI_PRODUCT_ID": "shop"})
+    info = up.info
     try:
         assert info["url"].startswith("nats://127.0.0.1:")
         client = Client(info["url"])
@@ -71,8 +67,7 @@ def test_polynb_up_aio_sets_up_a_krt_product_and_cleans_up_on_sigterm(tmp_path):
         assert exit_config["metadata"]["process_type"] == "exit"
         assert len(info["app_configs"]) == 3
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(15) == 0
+        assert up.stop(15) == 0
     assert not Path(info["store_dir"]).exists()
 
 
@@ -112,11 +107,10 @@ time.sleep(600)
 def test_the_local_setup_stops_when_the_process_that_started_it_is_killed():
     parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
     try:
-        pid, line = parent.stdout.readline().split(" ", 1)
+        pid, line = read_line(parent.stdout, 120, "the parent of polynb up aio").split(" ", 1)
         info = json.loads(line)["aio"]
         assert Path(info["store_dir"]).exists()
     finally:
-        parent.kill()
-        parent.wait()
-    wait_for(lambda: not alive(int(pid)), timeout=20, what="the orphaned stand-in to stop")
+        stop(parent, sig=signal.SIGKILL)
+    wait_until(lambda: not alive(int(pid)), timeout=20, message="the orphaned stand-in to stop")
     assert not Path(info["store_dir"]).exists()

@@ -4,7 +4,8 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from aio_harness import new_workflow, register, wait_for
+from aio_harness import new_workflow, register
+from support import wait_until
 from test_aio_wire import CHANNEL_OUTPUT, HANDLER_ERROR, INPUT, OUTPUT
 
 from polynb.platforms.aio import names, wire
@@ -56,9 +57,9 @@ def test_the_recorded_input_gives_the_recorded_output_and_channel_bytes(task1, c
     service, stream = task1
     outputs, channel = client.listen(f"{stream}.task1"), client.listen(f"{stream}.task1.chan1")
     client.publish(f"{stream}.trig", INPUT)
-    wait_for(lambda: outputs and channel, what="outputs")
+    wait_until(lambda: outputs and channel, message="outputs")
     assert outputs == [OUTPUT] and channel == [CHANNEL_OUTPUT]
-    record = wait_for(lambda: records(service, "succeeded"), what="journal record")[0]
+    record = wait_until(lambda: records(service, "succeeded"), message="journal record")[0]
     assert record.input["request_id"] == "req-0001" and record.meta["from_node"] == "trig"
     assert [o["subject"] for o in record.output] == [f"{stream}.task1", f"{stream}.task1.chan1"]
 
@@ -78,7 +79,7 @@ def test_a_raising_handler_publishes_the_sdks_error_and_the_node_keeps_consuming
     outputs = client.listen(f"{stream}.task1")
     client.publish(f"{stream}.trig", message("kaboom", "req-0002"))
     client.publish(f"{stream}.trig", INPUT)
-    wait_for(lambda: len(outputs) == 2, what="error and output")
+    wait_until(lambda: len(outputs) == 2, message="error and output")
     assert outputs == [HANDLER_ERROR, OUTPUT]
     failed = records(service, "failed")[0]
     assert "ValueError: kaboom" in failed.traceback
@@ -88,21 +89,21 @@ def test_malformed_bytes_get_the_parse_error_with_the_previous_request_id(task1,
     service, stream = task1
     outputs = client.listen(f"{stream}.task1")
     client.publish(f"{stream}.trig", INPUT)
-    wait_for(lambda: len(outputs) == 1, what="first output")
+    wait_until(lambda: len(outputs) == 1, message="first output")
     client.publish(f"{stream}.trig", b"\xff\xff\xff\xff")
-    wait_for(lambda: len(outputs) == 2, what="parse error")
+    wait_until(lambda: len(outputs) == 2, message="parse error")
     error = wire.decode(outputs[1])
     assert error.message_type == wire.ERROR and error.request_id == "req-0001" and error.from_node == "task1"
     assert error.error.startswith(f"error parsing message data coming from subject {stream}.trig because is not a "
                                   "valid protobuf: error creating new request message: Error parsing message")
-    assert wait_for(lambda: records(service, "failed"), what="failed record")[0].input == {"bytes": "ffffffff"}
+    assert wait_until(lambda: records(service, "failed"), message="failed record")[0].input == {"bytes": "ffffffff"}
 
 
 def test_a_gzipped_input_is_unpacked_before_the_handler(task1, client):
     service, stream = task1
     outputs = client.listen(f"{stream}.task1")
     client.publish(f"{stream}.trig", gzip.compress(INPUT, compresslevel=9))
-    wait_for(lambda: outputs, what="output")
+    wait_until(lambda: outputs, message="output")
     assert outputs == [OUTPUT]
 
 
@@ -123,7 +124,7 @@ async def handler(sdk, payload):
     outputs = client.listen(f"{stream}.big")
     for size in (6000, 12000, 100):
         client.publish(f"{stream}.trig", message(str(size)))
-    wait_for(lambda: len(outputs) == 2, what="two outputs")
+    wait_until(lambda: len(outputs) == 2, message="two outputs")
     assert outputs[0][:2] == b"\x1f\x8b" and wire.unpack(wire.decode(outputs[0]).payload) == "a" * 6000
     assert wire.unpack(wire.decode(outputs[1]).payload) == "a" * 100
     assert len(service.journal.records(platform="aio", payload="big", status="succeeded")) == 3
@@ -143,7 +144,7 @@ async def special(sdk, payload):
     outputs = client.listen(f"{stream}.router")
     for sender in ("ETL-A", "other", "nobody"):
         client.publish(f"{stream}.trig", message("x", f"r-{sender}", sender))
-    wait_for(lambda: len(outputs) == 3, what="three answers")
+    wait_until(lambda: len(outputs) == 3, message="three answers")
     decoded = [wire.decode(o) for o in outputs]
     assert [wire.unpack(d.payload) for d in decoded[:2]] == ["from etl-a", "from other"]
     assert (decoded[2].message_type, decoded[2].error, decoded[2].request_id) == \
@@ -173,7 +174,7 @@ async def postprocessor(sdk, payload):
     outputs = client.listen(f"{stream}.stages")
     for text in ("ok", "pre", "post"):
         client.publish(f"{stream}.trig", message(text, f"r-{text}"))
-    wait_for(lambda: len(outputs) == 4, what="answers")
+    wait_until(lambda: len(outputs) == 4, message="answers")
     decoded = [wire.decode(o) for o in outputs]
     assert wire.unpack(decoded[0].payload) == "pre,handler"
     assert decoded[1].error == "error in node trig executing handler preprocessor for node stages: pre broke"
@@ -200,7 +201,7 @@ async def handler(sdk, payload):
     stream = stream_of(workflow)
     outputs = client.listen(f"{stream}.conf")
     client.publish(f"{stream}.trig", message("go"))
-    wait_for(lambda: outputs, what="answer")
+    wait_until(lambda: outputs, message="answer")
     assert wire.unpack(wire.decode(outputs[0]).payload) == {
         "shadowed": ["process-value", True], "global": ["global-value", True], "missing": [None, False],
         "deleted": True}
@@ -229,7 +230,7 @@ async def handler(sdk, payload):
     stream = stream_of(workflow)
     outputs = client.listen(f"{stream}.store")
     client.publish(f"{stream}.trig", message("go"))
-    wait_for(lambda: outputs, what="answer")
+    wait_until(lambda: outputs, message="answer")
     assert wire.unpack(wire.decode(outputs[0]).payload) == {
         "refused": True, "data": "better", "listed": ["model.bin"], "gone": True, "found_after": False,
         "name": f"demo_v1_0_0_{workflow}_ephemeral"}
@@ -245,7 +246,7 @@ def handler(sdk, payload):
     stream = stream_of(workflow)
     outputs = client.listen(f"{stream}.nobackend")
     client.publish(f"{stream}.trig", message("go"))
-    wait_for(lambda: outputs, what="error")
+    wait_until(lambda: outputs, message="error")
     assert wire.decode(outputs[0]).error == ("error in node trig executing handler for node nobackend: persistent "
                                              "storage is not configured: it needs MinIO and Keycloak, which polynb "
                                              "does not set up (sdk.persistent_storage.save)")
@@ -259,13 +260,13 @@ def test_rerunning_the_cell_swaps_the_handler_on_the_same_consumer(start_service
     stream = stream_of(workflow)
     outputs = client.listen(f"{stream}.swap")
     client.publish(f"{stream}.trig", message("a"))
-    wait_for(lambda: outputs, what="v1 answer")
+    wait_until(lambda: outputs, message="v1 answer")
     node = service.call(service.binding("aio")).nodes["swap"]
     register(service, "swap", "def handler(sdk, payload):\n    sdk.messaging.send_output('v2')\n",
              workflow=workflow, subscribe=("trig",))
     assert service.call(service.binding("aio")).nodes["swap"] is node
     client.publish(f"{stream}.trig", message("b"))
-    wait_for(lambda: len(outputs) == 2, what="v2 answer")
+    wait_until(lambda: len(outputs) == 2, message="v2 answer")
     assert [wire.unpack(wire.decode(o).payload) for o in outputs] == ["v1", "v2"]
 
 
@@ -278,8 +279,8 @@ def handler(sdk, payload):
 """, workflow=workflow, subscribe=("trig",))
     stream = stream_of(workflow)
     client.publish(f"{stream}.trig", message("go"))
-    deliveries = wait_for(lambda: [r for r in service.journal.records(platform="aio", payload="noack")
-                                   if (r.meta.get("delivered") or 0) >= 2], what="a redelivery")
+    deliveries = wait_until(lambda: [r for r in service.journal.records(platform="aio", payload="noack")
+                                     if (r.meta.get("delivered") or 0) >= 2], message="a redelivery")
     assert deliveries[0].input["request_id"] == "req-0001"
     service.call(service.unregister("aio", "noack"))
 
@@ -337,7 +338,7 @@ async def runner(trigger, sdk):
         answers.append(unpack(answer))
 """, runner="trigger", workflow=workflow, subscribe=("echo",))
     namespace = service.current("aio", "entry").namespace
-    wait_for(lambda: len(namespace["answers"]) == 2, what="the runner's two answers")
+    wait_until(lambda: len(namespace["answers"]) == 2, message="the runner's two answers")
     assert namespace["answers"] == ["one", "two"]
 
 
@@ -359,7 +360,7 @@ def finalizer(sdk):
     stream = stream_of(workflow)
     outputs = client.listen(f"{stream}.life")
     client.publish(f"{stream}.trig", message("go"))
-    wait_for(lambda: outputs, what="answer")
+    wait_until(lambda: outputs, message="answer")
     assert wire.unpack(wire.decode(outputs[0]).payload) == "yes"
     service.call(service.unregister("aio", "life"))
     stages = {r.meta.get("stage"): r.stdout for r in service.journal.records(platform="aio", payload="life")
@@ -370,7 +371,7 @@ def finalizer(sdk):
 def test_the_binding_status_reports_each_consumers_pending_counts(task1, client):
     service, stream = task1
     binding = service.call(service.binding("aio"))
-    detail = wait_for(lambda: binding.status().detail, what="consumer state")
+    detail = wait_until(lambda: binding.status.detail, message="consumer state")
     assert f"{stream}-trig-task1: pending 0, ack pending 0, redelivered 0" in detail
 
 
@@ -382,7 +383,7 @@ def test_a_handler_longer_than_the_ack_wait_keeps_its_message_with_in_progress_a
     stream = stream_of(workflow)
     outputs = client.listen(f"{stream}.slow")
     client.publish(f"{stream}.trig", message("go"))
-    wait_for(lambda: outputs, what="the slow answer")
+    wait_until(lambda: outputs, message="the slow answer")
     info = client.run(client.js.consumer_info(stream, names.durable(f"{stream}.trig", "slow")))
     assert info.num_redelivered == 0 and len(service.journal.records(platform="aio", payload="slow")) == 1
 
@@ -407,7 +408,7 @@ def test_a_cells_only_function_is_its_default_handler_unless_it_names_a_sender(s
     stream = stream_of(workflow)
     single, only_etl = client.listen(f"{stream}.single"), client.listen(f"{stream}.onlyetl")
     client.publish(f"{stream}.trig", message("x", "r-1", "trig"))
-    wait_for(lambda: single and only_etl, what="both answers")
+    wait_until(lambda: single and only_etl, message="both answers")
     assert wire.unpack(wire.decode(single[0]).payload) == "transformed"
     assert wire.decode(only_etl[0]).error == "no handler defined for trig"
 
@@ -420,7 +421,7 @@ def test_without_an_object_store_ephemeral_storage_says_so_and_the_node_runs(sta
     stream = stream_of(workflow)
     outputs = client.listen(f"{stream}.nostore")
     client.publish(f"{stream}.trig", message("go"))
-    wait_for(lambda: outputs, what="error")
+    wait_until(lambda: outputs, message="error")
     assert wire.decode(outputs[0]).error == (
         "error in node trig executing handler for node nostore: ephemeral storage is not configured: "
         "set nats.object_store (or the polynb setting aio.object_store)")
@@ -439,10 +440,10 @@ def test_rerunning_a_trigger_cell_cancels_the_old_runner_and_starts_the_new_one(
                 f"        raise\n")
 
     register(service, "entry", cell("v1"), runner="trigger", workflow=workflow, subscribe=("exit",))
-    wait_for(lambda: log.exists() and "v1 started" in log.read_text(), what="v1 runner")
+    wait_until(lambda: log.exists() and "v1 started" in log.read_text(), message="v1 runner")
     register(service, "entry", cell("v2"), runner="trigger", workflow=workflow, subscribe=("exit",))
-    wait_for(lambda: "v2 started" in log.read_text(), what="v2 runner")
-    wait_for(lambda: "v1 cancelled" in log.read_text(), what="v1 cancelled")
+    wait_until(lambda: "v2 started" in log.read_text(), message="v2 runner")
+    wait_until(lambda: "v1 cancelled" in log.read_text(), message="v1 cancelled")
     assert log.read_text().count("started") == 2
 
 
@@ -457,9 +458,9 @@ def handler(sdk, payload):
     stream = stream_of(workflow)
     outputs = client.listen(f"{stream}.talk")
     client.publish(f"{stream}.trig", message("go", "req-log"))
-    wait_for(lambda: outputs, what="answer")
+    wait_until(lambda: outputs, message="answer")
     assert wire.unpack(wire.decode(outputs[0]).payload) == "done"
-    record = wait_for(lambda: service.journal.records(platform="aio", payload="talk", status="succeeded"),
-                      what="the record")[0]
+    record = wait_until(lambda: service.journal.records(platform="aio", payload="talk", status="succeeded"),
+                        message="the record")[0]
     assert [(e["level"], e["logger"], e["message"]) for e in record.logs] == [
         ("INFO", "polynb.aio.talk", "handling req-log")]

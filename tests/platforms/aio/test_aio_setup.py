@@ -1,24 +1,20 @@
 """Joining a NATS: polynb's shared stand-in versus a KAI installation, what is missing, and calls that end."""
 from __future__ import annotations
 
-import json
 import shlex
-import signal
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 import yaml
 from aio_harness import new_workflow, register
+from support import free_port
 
 from polynb.calls import CallTimeout
 from polynb.config import CORE_SETTINGS, Settings
 from polynb.journal import Journal
 from polynb.platforms.aio import PLATFORM, names
 from polynb.platforms.aio.binding import PublishFailed
-from polynb.platforms.aio.local import free_port
 from polynb.platforms.aio.node import MissingSetup
 from polynb.service import Service
 
@@ -36,14 +32,13 @@ def service_with(folder: Path, environ: dict[str, str]) -> Service:
     return Service(settings=settings, journal=Journal(folder / ".polynb"), notebook_ns=None)
 
 
-def test_a_kernel_sets_up_the_stand_in_that_polynb_up_exported_as_its_own(tmp_path, monkeypatch):
+def test_a_kernel_sets_up_the_stand_in_that_polynb_up_exported_as_its_own(tmp_path, monkeypatch, standin):
     monkeypatch.chdir(tmp_path)  # no app.yaml here
     env_file = tmp_path / "platforms.env"
-    up = subprocess.Popen([sys.executable, "-m", "polynb", "up", "aio", "--json", "--env-file", str(env_file)],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    up = standin("aio", "--env-file", str(env_file))
+    info = up.info
     service = None
     try:
-        info = json.loads(up.stdout.readline())["aio"]
         environ = exports(env_file)
         assert environ["KAI_NATS_URL"] == environ["POLYNB_AIO_STANDIN_URL"] == info["url"]
         service = service_with(tmp_path, environ)
@@ -57,8 +52,7 @@ def test_a_kernel_sets_up_the_stand_in_that_polynb_up_exported_as_its_own(tmp_pa
     finally:
         if service is not None:
             service.stop(timeout=2)
-        up.send_signal(signal.SIGTERM)
-        assert up.wait(15) == 0
+        assert up.stop(15) == 0
 
 
 def test_a_kai_nats_without_the_managers_buckets_names_the_missing_one_and_the_way_out(start_service):

@@ -5,7 +5,6 @@ Shared by ``conftest.py`` and ``benchmarks/cloudstate.py`` so that both measure 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from pathlib import Path
 import cloudstate_cells
 import grpc
 from peers import peer_python
+from support import Standin, free_port, stop
 
 from polynb.payload import Payload
 from polynb.platforms.cloudstate.protolib import LIBRARY, ProtoModule, file_name
@@ -79,9 +79,7 @@ def peer_cart(folder: Path) -> Iterator[str]:
     descriptors.write_bytes(LIBRARY.compiled.descriptor_set([cloudstate_cells.CART_SERVICE,
                                                              "com.example.shoppingcart.persistence.Cart"])
                             .SerializeToString())
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen([str(python), str(Path(__file__).parent / "cloudstate_peer_cart.py"), str(descriptors)],
                                env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -91,5 +89,15 @@ def peer_cart(folder: Path) -> Iterator[str]:
             grpc.channel_ready_future(channel).result(timeout=60)
         yield address
     finally:
-        process.terminate()
-        process.wait(10)
+        stop(process, 10)
+
+
+@contextmanager
+def local_proxy(user_function: str, db: Path) -> Iterator[dict]:
+    """``polynb up cloudstate --json`` in front of ``user_function`` (host:port), which it finds through
+    USER_FUNCTION_HOST/PORT as the real proxy does; yields what it prints (``grpc``, ``http``, ...)."""
+    host, port = user_function.rsplit(":", 1)
+    with Standin("cloudstate", env={**os.environ, "USER_FUNCTION_HOST": host, "USER_FUNCTION_PORT": port,
+                                    "CLOUDSTATE_PROXY_PORT": "0", "CLOUDSTATE_PROXY_HTTP_PORT": "0",
+                                    "CLOUDSTATE_PROXY_DB": str(db)}) as proxy:
+        yield proxy.info

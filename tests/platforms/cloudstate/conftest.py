@@ -1,16 +1,11 @@
 """Fixtures of the CloudState tests: polynb services serving the TCK models and the cart, the official library."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import cloudstate_cells
+import cloudstate_servers as servers
+import grpc
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import cloudstate_cells  # noqa: E402
-import cloudstate_servers as servers  # noqa: E402
-from cloudstate_servers import add_proto, register, start_service  # noqa: E402
+from cloudstate_servers import add_proto, register, start_service
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +22,13 @@ def tck(tmp_path_factory):
         yield service, binding.address
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="module")
+def channel(tck):
+    """A gRPC channel straight to the TCK models (``test_cloudstate_proxy`` has its own, through the proxy)."""
+    with grpc.insecure_channel(tck[1]) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="session")

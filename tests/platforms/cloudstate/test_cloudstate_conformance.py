@@ -5,17 +5,13 @@ events must be byte-identical, failures must fall on the same commands (descript
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-
 import grpc
 import httpx
 import pytest
+from cloudstate_servers import local_proxy
 from cloudstate_tck import ModelStream, discover, pack
 from google.protobuf import descriptor_pb2, empty_pb2
+from support import wait_until
 
 from polynb.platforms.cloudstate.protolib import LIBRARY
 from polynb.platforms.cloudstate.protos.gen.cloudstate import entity_pb2, event_sourced_pb2
@@ -151,20 +147,11 @@ def shopping_cart_http_case(http: str) -> list:
 def test_local_proxy_gives_the_same_http_answers_in_front_of_either_user_function(addresses, tmp_path):
     answers = []
     for number, address in enumerate(addresses):
-        host, port = address.rsplit(":", 1)
-        env = {**os.environ, "USER_FUNCTION_HOST": host, "USER_FUNCTION_PORT": port, "CLOUDSTATE_PROXY_PORT": "0",
-               "CLOUDSTATE_PROXY_HTTP_PORT": "0", "CLOUDSTATE_PROXY_DB": str(tmp_path / f"proxy-{number}.sqlite")}
-        process = subprocess.Popen([sys.executable, "-m", "polynb", "up", "cloudstate", "--json"], env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        try:
-            http = json.loads(process.stdout.readline())["cloudstate"]["http"]
-            deadline = time.monotonic() + 30
-            while httpx.get(f"{http}/carts/probe").status_code == 404 and time.monotonic() < deadline:
-                time.sleep(0.2)  # discovery runs in the background until the user function answers
-            answers.append(shopping_cart_http_case(http))
-        finally:
-            process.terminate()
-            process.wait(10)
+        with local_proxy(address, tmp_path / f"proxy-{number}.sqlite") as info:
+            # discovery runs in the background until the user function answers
+            wait_until(lambda: httpx.get(f"{info['http']}/carts/probe").status_code != 404, 30,
+                       "the proxy discovering the cart")
+            answers.append(shopping_cart_http_case(info["http"]))
     ours, theirs = answers
     assert ours == theirs
     assert ours[4][2] == {"items": [{"productId": "A14362347", "name": "Deluxe", "quantity": 7},

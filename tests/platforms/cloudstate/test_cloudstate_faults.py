@@ -13,12 +13,6 @@ from polynb.platforms.cloudstate.protos.gen.cloudstate import entity_pb2, event_
 FAULTY = "polynb.test.Faulty"
 
 
-@pytest.fixture(scope="module")
-def channel(tck):
-    with grpc.insecure_channel(tck[1]) as opened:
-        yield opened
-
-
 @pytest.fixture
 def journal(tck):
     return tck[0].journal
@@ -147,3 +141,4 @@ def test_report_error_is_journaled(channel, journal):
                                                              timeout=10)
     [record] = journal.records(payload="reportError")
     assert record.input == {"message": "proxy says no"}
+    assert record.status == "failed" and record.error == "proxy: proxy says no"

@@ -81,7 +81,7 @@ def test_a_call_with_no_answer_in_time_ends_in_call_timeout(ip, monkeypatch):
             "@command\ndef sleep(state, nap):\n    time.sleep(nap.seconds)\n    return nap")
     monkeypatch.setenv("POLYNB_CALL_TIMEOUT", "0.5")
     with pytest.raises(CallTimeout, match=r"^cloudstate: no answer to slow.Sleeper/Sleep within 0.5 s; the proxy at "):
-        run(ip, '%cloudstate_call slow.Sleeper Sleep {"id": "a", "seconds": 3}')
+        run(ip, '%cloudstate_call slow.Sleeper Sleep {"id": "a", "seconds": 1.5}')
 
 
 def test_unknown_proto_name_is_a_usage_error(ip):

@@ -1,10 +1,9 @@
 """Where the user function listens: its own variables, the generic ``PORT`` shared with KGrid, and taken ports."""
 from __future__ import annotations
 
-import socket
-
 import pytest
 from cloudstate_servers import environment
+from support import free_port, taken_port
 
 from polynb import generic_env
 from polynb.config import Section
@@ -55,9 +54,7 @@ def test_the_kgrid_runtimes_port_keeps_the_real_runtimes_meaning(environ, port):
 
 
 def test_port_goes_to_the_platform_that_starts_first_and_the_other_says_who_has_it(capfd):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with environment(PORT=str(port)):
         service = Service(notebook_ns={})
     try:
@@ -73,10 +70,7 @@ def test_port_goes_to_the_platform_that_starts_first_and_the_other_says_who_has_
 
 
 def test_a_taken_port_is_one_line_naming_the_variable_that_moves_it_and_port_is_given_back():
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with taken_port() as port:
         with environment(PORT=str(port), CLOUDSTATE_PROXY="127.0.0.1:9"):
             service = Service(notebook_ns={})
         try:

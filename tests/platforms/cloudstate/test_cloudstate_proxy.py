@@ -143,17 +143,19 @@ def test_unknown_route_and_bad_json_get_clear_http_errors(http):
 
 
 def test_idle_entity_is_passivated_and_recovered_on_its_next_call(proxied, channel):
-    """EventSourcedConfigured asks for 100 ms: the proxy closes its stream, so a later call recovers anew."""
+    """EventSourcedConfigured asks for 100 ms: the proxy closes its stream, so a later call recovers anew; the
+    recovery is part of that call's one record, not a record of its own."""
     journal = proxied[0].journal
     request = message("cloudstate.tck.model.Request", id="passive-1")
     configured = "cloudstate.tck.model.EventSourcedConfigured"
 
     def recoveries() -> int:
         return sum(1 for r in journal.records(payload=configured)
-                   if r.input.get("init") == "passive-1")
+                   if r.meta.get("entity_id") == "passive-1" and "recovered_events" in r.meta)
 
     unary(channel, configured, "Call", request, "cloudstate.tck.model.Response")
     assert recoveries() == 1
+    assert len(journal.records(payload=configured)) == 1  # one call, one record
     deadline = time.monotonic() + 20
     while recoveries() < 2 and time.monotonic() < deadline:
         time.sleep(0.3)  # well past the 100 ms timeout: each call finds the stream passivated

@@ -80,7 +80,8 @@ def test_failure_asking_for_restart_recovers_the_entity_from_its_events(proxied)
         return call(proxy, "polynb.test.Faulty", "Do", order, "polynb.test.Done").count
 
     def recoveries() -> int:
-        return sum(1 for r in journal.records(payload="polynb.test.Faulty") if r.input.get("init") == "restarty")
+        return sum(1 for r in journal.records(payload="polynb.test.Faulty")
+                   if r.meta.get("entity_id") == "restarty" and "recovered_events" in r.meta)
 
     assert do("a") == 1 and recoveries() == 1
     with pytest.raises(grpc.RpcError) as failure:

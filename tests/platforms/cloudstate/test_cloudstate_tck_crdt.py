@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import itertools
 
-import grpc
 import pytest
 from cloudstate_tck import (
     C1,
@@ -57,12 +56,6 @@ from cloudstate_tck import (
 )
 
 counter = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def channel(tck):
-    with grpc.insecure_channel(tck[1]) as opened:
-        yield opened
 
 
 class Conversation:

@@ -2,32 +2,20 @@
 real proxy does, and ``--json`` prints where its gRPC and HTTP sides listen."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-
 import httpx
+from cloudstate_servers import local_proxy
+from support import wait_until
+
+
+def emitted(http: str):
+    """The model's answer to an emit, or None while the proxy has not discovered it (404)."""
+    reply = httpx.post(f"{http}/tck/model/eventsourced/up-1", json={"actions": [{"emit": {"value": "u"}}]})
+    return None if reply.status_code == 404 else reply.json()
 
 
 def test_polynb_up_cloudstate_finds_the_user_function_from_the_environment(tck, tmp_path):
-    host, port = tck[1].rsplit(":", 1)
-    env = {**os.environ, "USER_FUNCTION_HOST": host, "USER_FUNCTION_PORT": port, "CLOUDSTATE_PROXY_PORT": "0",
-           "CLOUDSTATE_PROXY_HTTP_PORT": "0", "CLOUDSTATE_PROXY_DB": str(tmp_path / "proxy.sqlite")}
-    process = subprocess.Popen([sys.executable, "-m", "polynb", "up", "cloudstate", "--json"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        info = json.loads(process.stdout.readline())["cloudstate"]
+    with local_proxy(tck[1], tmp_path / "proxy.sqlite") as info:
         assert info["user_function"] == tck[1] and info["grpc"].startswith("127.0.0.1:")
-        deadline = time.monotonic() + 30
-        while True:  # discovery runs in the background until the user function answers
-            reply = httpx.post(f"{info['http']}/tck/model/eventsourced/up-1", json={"actions": [{"emit": {"value": "u"}}]})
-            if reply.status_code != 404 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert reply.json() == {"message": "u"}
+        # discovery runs in the background until the user function answers
+        assert wait_until(lambda: emitted(info["http"]), 30, "the proxy discovering the model") == {"message": "u"}
         assert (tmp_path / "proxy.sqlite").is_file()
-    finally:
-        process.terminate()
-        process.wait(10)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
-import sys
 import textwrap
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from peers import peer_python
+from support import Standin
 
 from polynb.config import CORE_SETTINGS, Settings
 from polynb.journal import Journal
@@ -37,25 +36,21 @@ class LocalServer:
     def __init__(self, state: Path, env: dict | None = None) -> None:
         self.state = state
         self.env = env or {}
-        self.process: subprocess.Popen | None = None
+        self.running: Standin | None = None
         self.info: dict[str, Any] = {}
 
     def start(self, port: int = 0) -> dict:
         env = {**os.environ, "POLYNB_COLONIES_LOCAL_PORT": str(port), "POLYNB_COLONIES_LOCAL_STATE": str(self.state),
                **self.env}
         env.pop("COLONIES_SERVER_HOST", None)
-        self.process = subprocess.Popen([sys.executable, "-m", "polynb", "up", "colonies", "--json"],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        line = self.process.stdout.readline()
-        assert line, "polynb up colonies exited before it was ready"
-        self.info = json.loads(line)["colonies"]
+        self.running = Standin("colonies", env=env)
+        self.info = self.running.info
         return self.info
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(10)
-        self.process = None
+        if self.running is not None:
+            self.running.stop()
+        self.running = None
 
     def restart(self) -> dict:
         """Stop and start again on the same port and state file."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 
 import colonies_peer_scripts as scripts
@@ -10,6 +11,7 @@ import pytest
 from colonies_harness import pycolonies_python, register, run_pycolonies, service_for, start_pycolonies
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import read_line, stop
 
 from polynb.platforms.colonies import crypto, wire
 from polynb.platforms.colonies.submit import SubmissionFailed, submit_function
@@ -49,13 +51,12 @@ def test_pycolonies_submits_and_polynb_executor_runs_like_a_pycolonies_executor(
     reference = start_pycolonies(scripts.EXECUTOR_LOOP, server, PY_EXECUTOR_NAME="py-greeter",
                                  PY_EXECUTOR_TYPE="greet-py", PY_COUNT="1")
     try:
-        assert "ready" in json.loads(reference.stdout.readline())
+        assert "ready" in json.loads(read_line(reference.stdout, 120, "the pycolonies executor"))
         by_peer = run_pycolonies(scripts.SUBMIT_AND_WAIT, server, PY_SUBMITTER_NAME="py-sub-1", PY_FUNC="greet",
                                  PY_ARGS='["ada"]', PY_EXECUTOR_TYPE="greet-py")
         reference.wait(30)
     finally:
-        reference.kill()
-        reference.wait()
+        stop(reference, sig=signal.SIGKILL)
     service = service_for(server, tmp_path / ".polynb")
     try:
         register(service, "greet", '''
@@ -75,12 +76,11 @@ def test_a_pycolonies_diamond_runs_the_same_on_polynb_and_on_a_pycolonies_execut
     reference = start_pycolonies(scripts.EXECUTOR_LOOP, server, PY_EXECUTOR_NAME="py-concat",
                                  PY_EXECUTOR_TYPE="concat-py", PY_COUNT="4")
     try:
-        assert "ready" in json.loads(reference.stdout.readline())
+        assert "ready" in json.loads(read_line(reference.stdout, 120, "the pycolonies executor"))
         by_peer = run_pycolonies(scripts.DIAMOND_AND_WAIT, server, PY_SUBMITTER_NAME="py-wf-1", PY_EXECUTOR_TYPE="concat-py")
         reference.wait(30)
     finally:
-        reference.kill()
-        reference.wait()
+        stop(reference, sig=signal.SIGKILL)
     service = service_for(server, tmp_path / ".polynb")
     try:
         register(service, "concat", "def concat(*items):\n    return list(items)\n", executortype="concat-nb")
@@ -98,7 +98,7 @@ def test_polynb_submits_and_a_pycolonies_executor_runs(server, peer, tmp_path):
                                 PY_EXECUTOR_TYPE="py-runs", PY_COUNT="2")
     service = service_for(server, tmp_path / ".polynb")
     try:
-        assert "ready" in json.loads(executor.stdout.readline())
+        assert "ready" in json.loads(read_line(executor.stdout, 120, "the pycolonies executor"))
         colonies = service.call(service.binding("colonies"))
 
         async def go():
@@ -115,11 +115,10 @@ def test_polynb_submits_and_a_pycolonies_executor_runs(server, peer, tmp_path):
         service.call(greeted.refresh())
         assert output == ["hello grace"] and errors == ["unknown function nope"]
         assert [entry["message"] for entry in greeted.logs[greeted.processid]] == ["greeting grace\n"]
-        assert json.loads(executor.stdout.readline()) == {"served": 2}
+        assert json.loads(read_line(executor.stdout, 120, "the pycolonies executor")) == {"served": 2}
     finally:
         service.stop(timeout=2)
-        executor.kill()
-        executor.wait()
+        stop(executor, sig=signal.SIGKILL)
 
 
 @settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck))

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from colonies_harness import enroll, executor_names, register, run, service_for
+from support import wait_until
 
 from polynb.payload import Payload
 from polynb.platforms.colonies import crypto, keys, wire
@@ -139,10 +140,8 @@ def test_a_process_outliving_maxexectime_is_recorded_as_reassigned(service):
             return "late"
     ''', executortype="exec-m")
     _, failure = submit_and_wait(service, "sleepy", executortype="exec-m", maxexectime=1, maxretries=1, timeout=60)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and len([r for r in service.journal.records(payload="sleepy")
-                                                if r.status == "failed"]) < 2:
-        time.sleep(0.2)
+    wait_until(lambda: len(service.journal.records(payload="sleepy", status="failed")) >= 2, 30,
+               "both attempts recorded as failed", step=0.2)
     records = service.journal.records(payload="sleepy")
     assert isinstance(failure, SubmissionFailed) and failure.errors == [wire.EXEC_LIMIT]
     assert len(records) == 2 and all("this result was not delivered" in r.error for r in records)
@@ -156,8 +155,7 @@ def test_without_the_colony_key_polynb_prints_the_owners_command_and_waits(serve
             waiting, "patient", "def patient():\n    return 1\n", executortype="exec-p", executorname="patient-1")))
         thread.start()
         key_path = keys.key_file(tmp_path / ".polynb", "executor-patient-1")
-        while not key_path.is_file():
-            time.sleep(0.1)
+        wait_until(key_path.is_file, 30, "the executor's key written for the owner")
         executor_key = key_path.read_text().strip()
 
         async def approve():

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
-import time
+import signal
 
 import colonies_peer_scripts as scripts
 import pytest
 from colonies_harness import LocalServer, enroll, pycolonies_python, register, run, service_for, start_pycolonies
+from support import read_line, stop, wait_until
 
 from polynb.platforms.colonies import crypto, wire
 from polynb.platforms.colonies.submit import SubmissionFailed, submit_function, submit_workflow
@@ -18,16 +19,6 @@ def own_server(tmp_path):
     local.start()
     yield local
     local.stop()
-
-
-def wait_until(condition, timeout=60.0, step=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not reached")
 
 
 def test_unknown_unapproved_and_wrong_colony_identities_are_refused(server):
@@ -76,24 +67,25 @@ def test_a_killed_executors_process_is_retried_by_polynb_after_maxexectime(own_s
                             PY_COUNT="1")
     service = service_for(own_server, tmp_path / ".polynb")
     try:
-        assert "ready" in json.loads(hung.stdout.readline())
+        assert "ready" in json.loads(read_line(hung.stdout, 120, "the pycolonies executor"))
         owner = run(_member(own_server))
         process = run(_submit(own_server, owner, wire.function_spec("hang", colonyname="dev", executortype="shared",
                                                                       maxexectime=2, maxretries=2)))
-        wait_until(lambda: run(_get(own_server, owner, process["processid"]))["state"] == wire.RUNNING)
-        hung.kill()
-        hung.wait()
+        wait_until(lambda: run(_get(own_server, owner, process["processid"]))["state"] == wire.RUNNING, 60,
+                   "the process running on the doomed executor", step=0.2)
+        stop(hung, sig=signal.SIGKILL)
         register(service, "hang", "def hang():\n    return 'rescued'\n", executortype="shared")
         final = wait_until(lambda: (lambda p: p if p["state"] == wire.SUCCESS else None)(
-            run(_get(own_server, owner, process["processid"]))))
+            run(_get(own_server, owner, process["processid"]))), 60, "the retried process succeeding", step=0.2)
         record = service.journal.records(payload="hang")[0]
     finally:
-        hung.kill()
+        stop(hung, sig=signal.SIGKILL)
         service.stop(timeout=2)
     assert final["out"] == ["rescued"] and final["retries"] == 1
     assert record.status == "succeeded" and record.meta["retries"] == 1
 
 
+@pytest.mark.slow
 def test_a_server_restart_mid_workflow_loses_nothing(own_server, tmp_path):
     gate = tmp_path / "gate"
     service = service_for(own_server, tmp_path / ".polynb", POLYNB_COLONIES_RETRIES="10")
@@ -110,7 +102,7 @@ def test_a_server_restart_mid_workflow_loses_nothing(own_server, tmp_path):
             {"funcname": "gated", "nodename": "first", "args": [str(gate)], "executortype": "restart"},
             {"funcname": "gated", "nodename": "second", "args": [str(gate)], "dependencies": ["first"],
              "executortype": "restart"}]))
-        wait_until(lambda: service.journal.records(payload="gated"))
+        wait_until(lambda: service.journal.records(payload="gated"), 60, "the first step's record", step=0.2)
         own_server.restart()
         gate.write_text("open")
         outputs = service.call(submission.wait(60))
@@ -121,16 +113,19 @@ def test_a_server_restart_mid_workflow_loses_nothing(own_server, tmp_path):
     assert statuses == ["succeeded", "succeeded"]
 
 
+@pytest.mark.slow
 def test_an_unreachable_server_shows_as_error_and_recovers(own_server, tmp_path):
     service = service_for(own_server, tmp_path / ".polynb", POLYNB_COLONIES_RETRIES="0")
     try:
         register(service, "steady", "def steady():\n    return 'ok'\n", executortype="outage")
         own_server.stop()
         down = wait_until(lambda: next((p for p in service.journal.platforms()
-                                        if p.platform == "colonies" and p.state == "error"), None))
+                                        if p.platform == "colonies" and p.state == "error"), None), 60,
+                          "the binding's error state", step=0.2)
         own_server.start(own_server.info["port"])
         wait_until(lambda: next((p for p in service.journal.platforms()
-                                 if p.platform == "colonies" and p.state == "ready"), None))
+                                 if p.platform == "colonies" and p.state == "ready"), None), 60,
+                   "the binding ready again", step=0.2)
         colonies = service._bindings["colonies"]
 
         async def go():

@@ -10,12 +10,12 @@ import ast
 import os
 import re
 import signal
-import time
 
 import pytest
 from colonies_harness import executor_names
 from notebook_kernel import NotebookKernel
 from processes import alive
+from support import wait_until
 
 #: what a kernel must not inherit from the test's environment: it names its own executor and journal
 CLEAN = ("COLONIES_EXECUTOR_NAME", "COLONIES_PRVKEY", "POLYNB_JOURNAL_DIR", "POLYNB_CONFIG")
@@ -64,8 +64,7 @@ def test_a_killed_kernels_executor_stays_registered_but_its_successor_gets_the_w
     dead_name = next(n for n in executor_names(server) if n.startswith("worker-"))
     first_pid = first.value("__import__('os').getpid()")
     os.kill(first_pid, signal.SIGKILL)  # no clean stop: the server keeps the executor
-    while alive(first_pid):
-        time.sleep(0.1)
+    wait_until(lambda: not alive(first_pid), 30, "the killed kernel gone")
     second = serving(kernels, tmp_path, "worker.ipynb", "work")
     second_pid = second.value("__import__('os').getpid()")
     assert dead_name in executor_names(server)

@@ -180,8 +180,12 @@ def test_a_long_poll_whose_executor_hung_up_takes_nothing(server):
         _, writer = await asyncio.open_connection(server.info["host"], server.info["port"])
         writer.write(b"POST /api HTTP/1.1\r\nHost: colonies\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
         await writer.drain()
-        while (await client.get_executor(server.colony, "hung-up", dead))["lastheardfromtime"] == heard:
-            await asyncio.sleep(0.05)  # until the server holds the poll
+        for _ in range(600):  # until the server holds the poll (30 s at most)
+            if (await client.get_executor(server.colony, "hung-up", dead))["lastheardfromtime"] != heard:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the server never held the executor's poll")
         writer.close()  # the executor's process dies: its socket closes
         await writer.wait_closed()
         await client.get_executors(server.colony, living)

@@ -1,17 +1,11 @@
 """Fixtures of the KGrid tests: a local activator process, a polynb service serving KGrid, the real runtime."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import kgrid_peers
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import kgrid_peers  # noqa: E402
-
-from polynb.journal import Journal  # noqa: E402
-from polynb.service import Service  # noqa: E402
+from polynb.journal import Journal
+from polynb.service import Service
 
 
 @pytest.fixture

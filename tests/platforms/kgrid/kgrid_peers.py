@@ -8,23 +8,19 @@ bind 127.0.0.1 instead of every interface.
 """
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-TESTS = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(TESTS))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for benchmarks/kgrid.py (pytest has it)
 
 from peers import peer_python  # noqa: E402
+from support import Standin, check_running, environ_without, free_port, stop, wait_until  # noqa: E402
 
 KOS = Path(__file__).resolve().parent / "kos"
 REAL_RUNTIME = ["kgrid-python-runtime==0.1.0", "jinja2==2.11.3", "markupsafe==2.0.1", "itsdangerous==1.1.0"]
@@ -37,31 +33,6 @@ LAUNCHER = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def listening_socket() -> Iterator[int]:
-    """A port something else listens on while the block runs."""
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        yield taken.getsockname()[1]
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @contextmanager
 def local_activator(shelf: Path, kos_dir: Path | None = None, port: int = 0) -> Iterator[dict]:
     """``polynb up kgrid --json`` as a user starts it; yields the JSON it prints."""
@@ -69,24 +40,8 @@ def local_activator(shelf: Path, kos_dir: Path | None = None, port: int = 0) -> 
     env.pop("KGRID_KOS_DIR", None)
     if kos_dir is not None:
         env["KGRID_KOS_DIR"] = str(kos_dir)
-    process = subprocess.Popen([sys.executable, "-m", "polynb", "up", "kgrid", "--json"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"polynb up kgrid exited with {process.wait()}")
-        yield json.loads(line)["kgrid"]
-    finally:
-        stop(process)
-
-
-def wait_until(predicate, timeout: float = 30.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
+    with Standin("kgrid", env=env) as activator:
+        yield activator.info
 
 
 def registered_url(activator: str) -> str | None:
@@ -104,19 +59,16 @@ def real_runtime(workdir: Path, activator: str, *, cache_strategy: str | None = 
     python = peer_python("kgrid", REAL_RUNTIME)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("KGRID_", "PYTHON"))}
-    env.update(KGRID_PYTHON_ENV_PORT=str(port), KGRID_PYTHON_ENV_URL=url, KGRID_PROXY_ADAPTER_URL=activator,
-               KGRID_PROXY_HEARTBEAT_INTERVAL=str(heartbeat))
+    env = environ_without(("KGRID_", "PYTHON"), KGRID_PYTHON_ENV_PORT=str(port), KGRID_PYTHON_ENV_URL=url,
+                          KGRID_PROXY_ADAPTER_URL=activator, KGRID_PROXY_HEARTBEAT_INTERVAL=str(heartbeat))
     if cache_strategy:
         env["KGRID_PYTHON_CACHE_STRATEGY"] = cache_strategy
     workdir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen([str(python), "-c", LAUNCHER], cwd=workdir, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        if not wait_until(lambda: registered_url(activator) == url or process.poll() is not None, 60):
-            raise RuntimeError("the real KGrid runtime did not register")
-        if process.poll() is not None:
-            raise RuntimeError(f"the real KGrid runtime exited with {process.returncode}")
+        wait_until(lambda: registered_url(activator) == url, 60, "the real KGrid runtime registering",
+                   alive=lambda: check_running(process, "the real KGrid runtime"))
         yield url
     finally:
-        stop(process)
+        stop(process, 10)

@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import kgrid_peers
 import pytest
+from support import run_polynb, taken_port, wait_until
 
 from polynb.platforms.kgrid import ko as kos
 
@@ -96,7 +95,7 @@ def test_a_new_runtime_gets_every_endpoint_of_its_engine_activated(activator, sc
     runtime = scripted()
     reply = register(activator, runtime)
     assert reply.json()["status"] == "new"
-    assert kgrid_peers.wait_until(lambda: len(runtime.activations) == 7)
+    wait_until(lambda: len(runtime.activations) == 7)
     sent = next(a for a in runtime.activations if a["uri"] == "hello/world/1.0/welcome")
     assert sent == {"artifact": ["src/hello.py"], "engine": "python", "entry": "src/hello.py", "function": "welcome",
                     "baseUrl": f"{activator}/proxy/artifacts/hello-world-v1.0/", "uri": "hello/world/1.0/welcome"}
@@ -106,19 +105,19 @@ def test_a_new_runtime_gets_every_endpoint_of_its_engine_activated(activator, sc
 def test_a_known_runtime_is_reactivated_only_when_it_forces_an_update(activator, scripted):
     runtime = scripted()
     register(activator, runtime)
-    assert kgrid_peers.wait_until(lambda: len(runtime.activations) == 7)
+    wait_until(lambda: len(runtime.activations) == 7)
     heartbeat = register(activator, runtime, force=False)
     assert heartbeat.json()["status"] == "existing runtime"
     forced = register(activator, runtime, force=True)
     assert forced.json()["status"] == "existing runtime"
-    assert kgrid_peers.wait_until(lambda: len(runtime.activations) == 14)
+    wait_until(lambda: len(runtime.activations) == 14)
     assert len(runtime.activations) == 14
 
 
 def test_a_runtime_whose_info_is_not_up_gets_no_activation(activator, scripted):
     runtime = scripted(info_status="down")
     register(activator, runtime)
-    assert kgrid_peers.wait_until(lambda: "not online" in states(activator)["hello/world/1.0/welcome"]["status"])
+    wait_until(lambda: "not online" in states(activator)["hello/world/1.0/welcome"]["status"])
     assert states(activator)["hello/world/1.0/welcome"]["status"] == \
         f"Remote runtime {runtime.url} is not online. Runtime status: down."
     assert runtime.activations == []
@@ -136,7 +135,7 @@ def test_artifacts_are_served_raw_and_unknown_ones_are_404(activator):
 def test_a_client_call_is_forwarded_and_answered_with_result_and_info(activator, scripted):
     runtime = scripted()
     register(activator, runtime)
-    assert kgrid_peers.wait_until(lambda: states(activator)["hello/world/1.0/echo"]["status"] == "Activated")
+    wait_until(lambda: states(activator)["hello/world/1.0/echo"]["status"] == "Activated")
     reply = httpx.post(f"{activator}/hello/world/1.0/echo", json={"a": 1})
     assert reply.json()["result"] == {"a": 1}
     assert reply.json()["info"]["inputs"] == {"a": 1}
@@ -148,7 +147,7 @@ def test_a_client_call_is_forwarded_and_answered_with_result_and_info(activator,
 def test_runtime_errors_become_adapter_errors(activator, scripted, runtime_status, status, title):
     runtime = scripted(execution_status=runtime_status)
     register(activator, runtime)
-    assert kgrid_peers.wait_until(lambda: states(activator)["hello/world/1.0/echo"]["status"] == "Activated")
+    wait_until(lambda: states(activator)["hello/world/1.0/echo"]["status"] == "Activated")
     reply = httpx.post(f"{activator}/hello/world/1.0/echo", json={})
     body = reply.json()
     assert (reply.status_code, body["Title"], body["Instance"]) == (status, title, "/hello/world/1.0/echo")
@@ -159,7 +158,7 @@ def test_an_unknown_endpoint_is_404_and_an_unreachable_runtime_500(activator, sc
     assert httpx.post(f"{activator}/no/such/1.0/thing", json={}).status_code == 404
     runtime = scripted()
     register(activator, runtime)
-    assert kgrid_peers.wait_until(lambda: states(activator)["hello/world/1.0/echo"]["status"] == "Activated")
+    wait_until(lambda: states(activator)["hello/world/1.0/echo"]["status"] == "Activated")
     runtime.close()
     reply = httpx.post(f"{activator}/hello/world/1.0/echo", json={})
     assert reply.status_code == 500 and "unreachable" in reply.json()["Detail"]
@@ -181,6 +180,7 @@ def test_publishing_something_that_is_not_a_ko_is_a_400(activator):
     assert reply.status_code == 400 and reply.json()["Title"] == "Invalid Knowledge Object"
 
 
+@pytest.mark.slow
 def test_a_published_ko_is_on_the_shelf_after_a_restart(tmp_path):
     ko = kos.from_cells(kos.Ark.parse("kept/ko/1.0"), [kos.CellEndpoint("run", "run", "def run(x): return x\n")])
     with kgrid_peers.local_activator(tmp_path / "shelf") as info:
@@ -192,7 +192,7 @@ def test_a_published_ko_is_on_the_shelf_after_a_restart(tmp_path):
 def test_activate_pushes_every_endpoint_to_its_runtime_again(activator, scripted):
     runtime = scripted()
     register(activator, runtime)
-    assert kgrid_peers.wait_until(lambda: len(runtime.activations) == 7)
+    wait_until(lambda: len(runtime.activations) == 7)
     listed = httpx.get(f"{activator}/activate").json()
     assert len(runtime.activations) == 14
     assert {s["id"]: s["status"] for s in listed}["hello/world/1.0/welcome"] == "Activated"
@@ -205,10 +205,9 @@ def test_kos_lists_the_shelf_with_each_kos_metadata(activator):
 
 
 def test_a_taken_activator_port_is_one_line_naming_the_variable(tmp_path):
-    with kgrid_peers.listening_socket() as port:
-        result = subprocess.run([sys.executable, "-m", "polynb", "up", "kgrid"], capture_output=True, text=True,
-                                timeout=60, env={**os.environ, "KGRID_ACTIVATOR_PORT": str(port),
-                                                 "KGRID_ACTIVATOR_SHELF": str(tmp_path / "shelf")})
+    with taken_port() as port:
+        result = run_polynb("up", "kgrid", timeout=60, env={**os.environ, "KGRID_ACTIVATOR_PORT": str(port),
+                                                            "KGRID_ACTIVATOR_SHELF": str(tmp_path / "shelf")})
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         f"polynb up: kgrid: port {port} is already in use; set KGRID_ACTIVATOR_PORT to another port (0: a free one)")

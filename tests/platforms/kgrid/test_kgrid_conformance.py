@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import httpx
 import kgrid_peers
 import pytest
+from support import wait_until
 
 from polynb.journal import Journal
 from polynb.platforms.kgrid import ko as kos
@@ -66,7 +67,7 @@ def polynb_runtime(tmp, activator: str, strategy: str | None):
         try:
             service.call(service.binding("kgrid"))
             url = service.statuses()["kgrid"].address
-            assert kgrid_peers.wait_until(lambda: kgrid_peers.registered_url(activator) == url)
+            wait_until(lambda: kgrid_peers.registered_url(activator) == url)
             yield url
         finally:
             service.stop(timeout=2)
@@ -82,7 +83,7 @@ def both_sides(tmp, kos_dir=kgrid_peers.KOS, strategy: str | None = None):
         sides = (Side(real, real_activator), Side(ours, ours_activator))
         if kos_dir is not None:
             for side in sides:
-                assert kgrid_peers.wait_until(lambda: _settled(side.activator), 30)
+                wait_until(lambda: _settled(side.activator), 30)
         yield sides
 
 
@@ -225,7 +226,7 @@ def test_a_second_activation_of_a_key_being_activated_gets_503_like_the_real_run
             worker = threading.Thread(target=lambda: first.update(
                 reply=httpx.post(f"{side.runtime}/endpoints", json=node, timeout=120)))
             worker.start()
-            assert kgrid_peers.wait_until(lambda: _processing(side.runtime, "busy/ko/1.0/run"), 60, 0.01)
+            wait_until(lambda: _processing(side.runtime, "busy/ko/1.0/run"), 60, step=0.01)
             second = httpx.post(f"{side.runtime}/endpoints", json=node)
             worker.join(120)
             answers[label] = (parsed(second), parsed(first["reply"]))

@@ -8,6 +8,7 @@ import httpx
 import kgrid_peers
 import pytest
 from notebook_kernel import NotebookKernel
+from support import wait_until
 
 from polynb.platforms.kgrid import ko as kos
 
@@ -97,7 +98,7 @@ def test_an_exported_ko_loads_in_a_fresh_activator_and_runs(kernel, tmp_path, st
     assert str(kos.load(tmp_path / "zips" / "demo-export.zip").ark) == "demo/export/1.0"
     with kgrid_peers.local_activator(tmp_path / "fresh-shelf", tmp_path / "kos") as info:
         start_service(info["url"])
-        assert kgrid_peers.wait_until(lambda: any(
+        wait_until(lambda: any(
             s["status"] == "Activated" for s in httpx.get(f"{info['url']}/endpoints").json()), 60)
         reply = httpx.post(f"{info['url']}/demo/export/1.0/shout", json={"text": "round trip"})
         assert reply.json()["result"] == "ROUND TRIP"

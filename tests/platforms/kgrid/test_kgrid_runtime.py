@@ -9,6 +9,7 @@ import threading
 import httpx
 import kgrid_peers
 import pytest
+from support import free_port, taken_port, wait_until
 
 from polynb.journal import FAILED, SUCCEEDED
 from polynb.payload import Payload
@@ -86,7 +87,7 @@ def test_execution_errors_answer_the_runtime_shape_and_are_failed_records(activa
 
 def test_the_shelf_and_its_context_json_live_in_the_configured_folder(activator, start_service, tmp_path):
     service = start_service(activator)
-    assert kgrid_peers.wait_until(lambda: activated(activator, "hello/world/1.0/welcome"))
+    wait_until(lambda: activated(activator, "hello/world/1.0/welcome"))
     context = json.loads((tmp_path / "pyshelf" / "context.json").read_text())
     welcome = context["hello_world_1_0_welcome"]
     assert (welcome["status"], welcome["entry"], welcome["function_name"], welcome["is_processing"]) == \
@@ -97,7 +98,7 @@ def test_the_shelf_and_its_context_json_live_in_the_configured_folder(activator,
         entry = json.loads((tmp_path / "pyshelf" / "context.json").read_text()).get(key)
         return entry if entry is not None and entry["status"] != "Processing" else None
 
-    assert kgrid_peers.wait_until(lambda: settled("hello_world_1_0_missing"))
+    wait_until(lambda: settled("hello_world_1_0_missing"))
     missing = settled("hello_world_1_0_missing")
     assert "No such file or directory" in missing["status"] and missing["is_processing"] is False
     assert not (tmp_path / "pyshelf" / "hello_world_1_0_missing").exists()
@@ -106,9 +107,9 @@ def test_the_shelf_and_its_context_json_live_in_the_configured_folder(activator,
 
 def test_a_restarted_runtime_reloads_its_endpoints_from_context_json(activator, start_service, runtime_url, tmp_path):
     first = start_service(activator)
-    assert kgrid_peers.wait_until(lambda: activated(activator, "hello/world/1.0/welcome"))
+    wait_until(lambda: activated(activator, "hello/world/1.0/welcome"))
     first.stop(timeout=2)
-    nowhere = f"http://127.0.0.1:{kgrid_peers.free_port()}"
+    nowhere = f"http://127.0.0.1:{free_port()}"
     second = start_service(nowhere)
     reply = httpx.post(f"{runtime_url(second)}/hello_world_1_0_welcome", json={"name": "again"})
     assert reply.json() == {"result": "Welcome to Knowledge Grid, again"}
@@ -118,21 +119,22 @@ def test_a_restarted_runtime_reloads_its_endpoints_from_context_json(activator, 
 
 
 def test_a_runtime_started_before_its_activator_registers_once_the_activator_appears(start_service, tmp_path):
-    port = kgrid_peers.free_port()
+    port = free_port()
     service = start_service(f"http://127.0.0.1:{port}/")
-    assert kgrid_peers.wait_until(lambda: "unreachable" in (service.statuses()["kgrid"].detail or ""))
+    wait_until(lambda: "unreachable" in (service.statuses()["kgrid"].detail or ""))
     assert service.statuses()["kgrid"].state == "starting"
     with kgrid_peers.local_activator(tmp_path / "late-shelf", kgrid_peers.KOS, port=port) as info:
-        assert kgrid_peers.wait_until(lambda: activated(info["url"], "hello/world/1.0/welcome"))
+        wait_until(lambda: activated(info["url"], "hello/world/1.0/welcome"))
         reply = httpx.post(f"{info['url']}/hello/world/1.0/welcome", json={"name": "late"})
         assert reply.json()["result"] == "Welcome to Knowledge Grid, late"
         assert service.statuses()["kgrid"].state == "ready"
 
 
+@pytest.mark.slow
 def test_a_restarted_activator_gets_the_heartbeat_and_reactivates_with_the_journal_intact(start_service, kgrid_env,
                                                                                            tmp_path):
     kgrid_env.setenv("KGRID_PROXY_HEARTBEAT_INTERVAL", "5")
-    port = kgrid_peers.free_port()
+    port = free_port()
     shelf = tmp_path / "activator-shelf"
     ns = {}
     with kgrid_peers.local_activator(shelf, port=port) as info:
@@ -140,7 +142,7 @@ def test_a_restarted_activator_gets_the_heartbeat_and_reactivates_with_the_journ
         address = register(service, ns, "nb/durable/1.0", "run", "def run(x):\n    return x * 2\n").address
         assert httpx.post(address, json=21).json()["result"] == 42
     with kgrid_peers.local_activator(shelf, port=port) as info:
-        assert kgrid_peers.wait_until(lambda: activated(info["url"], "nb/durable/1.0/run"), 20)
+        wait_until(lambda: activated(info["url"], "nb/durable/1.0/run"), 20)
         heartbeat = httpx.get(f"{info['url']}/proxy/registrations").json()["python"]
         assert heartbeat["forceUpdate"] is False
         assert httpx.post(address, json=4).json()["result"] == 8
@@ -184,9 +186,9 @@ def test_a_client_that_hangs_up_mid_execution_leaves_the_runtime_serving(activat
     with socket.create_connection((host, int(port))) as raw:
         raw.sendall(b"POST /nb_slow_1_0_wait HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     b"Content-Length: 2\r\n\r\n" + body)
-        assert kgrid_peers.wait_until(lambda: any(r.status == "running" for r in service.journal.records()))
+        wait_until(lambda: any(r.status == "running" for r in service.journal.records()))
     ns["gate"].set()
-    assert kgrid_peers.wait_until(lambda: service.journal.records()[0].status == SUCCEEDED)
+    wait_until(lambda: service.journal.records()[0].status == SUCCEEDED)
     assert httpx.post(f"{activator}/nb/slow/1.0/wait", json={}).json()["result"] == "done"
 
 
@@ -202,20 +204,20 @@ def test_an_unregistered_endpoint_answers_like_an_unknown_key(activator, start_s
 def test_with_no_adapter_url_the_binding_starts_the_local_activator(start_service):
     service = start_service(None)
     activator = service.call(service.binding("kgrid")).activator_url
-    assert kgrid_peers.wait_until(lambda: kgrid_peers.registered_url(activator) == service.statuses()["kgrid"].address)
+    wait_until(lambda: kgrid_peers.registered_url(activator) == service.statuses()["kgrid"].address)
     assert httpx.get(f"{activator}/proxy/environments/python").json()["status"] == "up"
 
 
 @pytest.mark.parametrize("variable", ["KGRID_PYTHON_ENV_PORT", "PORT"])
 def test_the_port_and_url_variables_keep_the_real_runtimes_meaning(activator, start_service, kgrid_env, variable):
-    port = kgrid_peers.free_port()
+    port = free_port()
     kgrid_env.setenv(variable, str(port))
     kgrid_env.setenv("KGRID_PYTHON_ENV_URL", f"http://127.0.0.1:{port}")
     service = start_service(activator)
     assert service.statuses()["kgrid"].address == f"http://127.0.0.1:{port}"
     info = httpx.get(f"http://127.0.0.1:{port}/info").json()
     assert (info["url"], info["activatorUrl"]) == (f"http://127.0.0.1:{port}", activator)
-    assert kgrid_peers.wait_until(lambda: kgrid_peers.registered_url(activator) == f"http://127.0.0.1:{port}")
+    wait_until(lambda: kgrid_peers.registered_url(activator) == f"http://127.0.0.1:{port}")
 
 
 def test_debug_true_turns_on_the_runtimes_debug_log(activator, start_service, kgrid_env):
@@ -227,7 +229,7 @@ def test_debug_true_turns_on_the_runtimes_debug_log(activator, start_service, kg
 
 
 def test_a_taken_runtime_port_is_one_line_naming_the_variable(activator, start_service, kgrid_env):
-    with kgrid_peers.listening_socket() as port:
+    with taken_port() as port:
         kgrid_env.setenv("PORT", str(port))
         with pytest.raises(PortInUse) as refused:
             start_service(activator)

@@ -3,11 +3,11 @@ errors, and a server restart in the middle of a streamed query."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import pytest
-from vantiq_harness import Rest, ScriptedConnector, local_server, wait_until
+from support import free_port, wait_until
+from vantiq_harness import Rest, ScriptedConnector, local_server
 
 import polynb
 from polynb.journal import SUCCEEDED
@@ -23,12 +23,6 @@ STREAMER = (
     "    await connector_connection.send_notification({'streamed': True})\n"
     "asyncio.get_event_loop().create_task(main())\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -115,6 +109,7 @@ def test_an_uploaded_document_runs_as_a_script(server):
         {"pythonCallResults": {"base": 21, "doubled": 42}}]
 
 
+@pytest.mark.slow
 def test_a_server_restart_mid_stream_fails_the_query_clearly_and_the_service_keeps_serving(configured, token):
     gate, first, outcome = threading.Event(), threading.Event(), {}
     polynb.get_service().notebook_ns = {"gate": gate}

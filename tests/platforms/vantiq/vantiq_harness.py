@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +12,7 @@ from typing import Any
 
 import httpx
 from peers import peer_python
+from support import Standin, stop, wait_until
 from websockets.sync.client import connect
 
 from polynb.config import CORE_SETTINGS, Settings
@@ -29,16 +26,8 @@ PEER_REQUIREMENTS = ["vantiqconnectorsdk==1.3.7", "vantiqpythonexecconnector==1.
 @contextmanager
 def local_server(env: dict | None = None, options: tuple[str, ...] = ()) -> Iterator[dict]:
     """``polynb up vantiq --json [options]`` as a child; yields its ``{"url", "token"}``."""
-    process = subprocess.Popen([sys.executable, "-m", "polynb", "up", "vantiq", "--json", *options],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env={**os.environ, **(env or {})})
-    try:
-        line = process.stdout.readline()
-        assert line, "polynb up vantiq exited before it was ready"
-        yield json.loads(line)["vantiq"]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(10)
+    with Standin("vantiq", *options, env={**os.environ, **(env or {})}) as server:
+        yield server.info
 
 
 class Rest:
@@ -101,15 +90,6 @@ class ScriptedConnector:
         self.socket.close()
 
 
-def wait_until(predicate, timeout: float = 30.0, message: str = "condition not met") -> None:
-    pause = threading.Event()
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(message)
-        pause.wait(0.05)
-
-
 @contextmanager
 def peer_connector(workdir: Path, url: str, token: str, source: str) -> Iterator[subprocess.Popen]:
     """The real ``vantiqPythonExecConnector`` with its server.config, in its own venv and working directory."""
@@ -122,13 +102,7 @@ def peer_connector(workdir: Path, url: str, token: str, source: str) -> Iterator
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, 10)
 
 
 def settings(url: str | None, token: str | None, sources: str, **more: str) -> Settings:
