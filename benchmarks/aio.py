@@ -63,14 +63,14 @@ async def floor_node(url: str, subject: str, output: str, durable: str) -> None:
 
 def polynb_node(url: str, folder: str) -> None:
     """polynb's node: a service of its own with the echo task registered, as ``polynb serve`` runs it."""
-    from polynb.config import CORE_SETTINGS, Settings
+    from polynb.config import Settings
     from polynb.journal import Journal
     from polynb.payload import Payload
     from polynb.platforms.aio import PLATFORM
     from polynb.service import Service
 
     environ = {"KAI_NATS_URL": url, "KAI_PRODUCT_ID": "bench", "KAI_WORKFLOW_NAME": "polynb", "KAI_OBJECT_STORE": ""}
-    service = Service(Settings({"core": CORE_SETTINGS, "aio": PLATFORM.settings}, environ=environ, path=None),
+    service = Service(Settings({"aio": PLATFORM.settings}, environ=environ, path=None),
                       journal=Journal(Path(folder) / ".polynb"))
     service.register(Payload("aio", "work", ECHO, None, {"runner": "task", "subscribe": ["trig"]}, isolated=True))
     harness.ready()
@@ -151,7 +151,7 @@ async def drive(url: str, spec: appconfig.NodeSpec, latency_n: int, burst_n: int
 
 
 async def measure(latency_n: int, burst_n: int, in_flight: int) -> dict[str, dict]:
-    from polynb.platforms.aio.local import NatsServer
+    from polynb.platforms.aio.natsserver import NatsServer
 
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="polynb-aio-bench-") as temporary:
@@ -193,14 +193,5 @@ def arguments():
     return parser
 
 
-def main() -> int:
-    args = arguments().parse_args()
-    if args.serve:
-        serve(*args.serve)
-        return 0
-    harness.profile_into(args.profile)
-    return harness.finish(run(args), args.json)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(arguments, run, serve))

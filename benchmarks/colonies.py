@@ -103,17 +103,17 @@ async def submit_and_drain(info: dict, executortype: str, count: int) -> float:
 
 def serve(workdir: str, executors: str, info: str) -> None:
     """The child: polynb's executor, ``executors`` assign loops, in a service of its own."""
-    from polynb.config import CORE_SETTINGS, Settings
+    from polynb.config import Settings
     from polynb.journal import Journal
     from polynb.payload import Payload
-    from polynb.platforms.colonies.settings import SETTINGS
+    from polynb.platforms.colonies.settings import ColoniesSettings
     from polynb.service import Service
 
     folder, loops = Path(workdir), int(executors)
     environ = {**client_env(json.loads(info)), "POLYNB_COLONIES_ASSIGN_TIMEOUT": "5",
                "POLYNB_WORKERS": str(max(4, loops))}
     (folder / "polynb.yaml").write_text("")
-    settings = Settings({"core": CORE_SETTINGS, "colonies": SETTINGS}, environ=environ, path=folder / "polynb.yaml")
+    settings = Settings({"colonies": ColoniesSettings}, environ=environ, path=folder / "polynb.yaml")
     service = Service(settings=settings, journal=Journal(folder / f".polynb-{loops}"))
     service.register(Payload("colonies", "echo", "def echo(*args):\n    return list(args)\n", None,
                              {"executortype": f"polynb-{loops}", "concurrency": loops}, True))
@@ -193,14 +193,5 @@ def arguments():
     return parser
 
 
-def main() -> int:
-    args = arguments().parse_args()
-    if args.serve:
-        serve(*args.serve)
-        return 0
-    harness.profile_into(args.profile)
-    return harness.finish(run(args), args.json)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(arguments, run, serve))

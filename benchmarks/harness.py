@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +84,18 @@ def finish(result: dict, as_json: bool) -> int:
     if as_json:
         print(json.dumps(result["ratios"]))
     return 0
+
+
+def main(arguments: Callable[[], argparse.ArgumentParser], run: Callable[[argparse.Namespace], dict],
+         serve: Callable[..., None]) -> int:
+    """What every benchmark script does when run: play one side (``--serve``, in a child), or run the benchmark
+    (recording polynb's side with ``--profile``) and print its ratios."""
+    args = arguments().parse_args()
+    if args.serve:
+        serve(*args.serve)
+        return 0
+    profile_into(getattr(args, "profile", None))
+    return finish(run(args), args.json)
 
 
 def profile_into(folder: str | None) -> None:

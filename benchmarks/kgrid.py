@@ -130,14 +130,5 @@ def arguments():
     return parser
 
 
-def main() -> int:
-    args = arguments().parse_args()
-    if args.serve:
-        serve(*args.serve)
-        return 0
-    harness.profile_into(args.profile)
-    return harness.finish(run(args), args.json)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(arguments, run, serve))

@@ -57,7 +57,7 @@ def get_journal():
             from .journal import Journal, default_directory
             from .service import load_settings
 
-            directory = load_settings().core["journal_dir"]
+            directory = load_settings().core.journal_dir
             _state["journal"] = Journal(directory or default_directory())
         return _state["journal"]
 

@@ -29,4 +29,4 @@ def call_timeout(timeout: float | None = None) -> float:
         return float(timeout)
     from .service import load_settings
 
-    return float(load_settings().core["call_timeout"])
+    return float(load_settings().core.call_timeout)

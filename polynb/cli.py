@@ -142,7 +142,7 @@ def _read_journal(directory: Path | None, show: Callable[[Journal], list[str]]) 
     from .service import load_settings
 
     if directory is None:
-        configured = load_settings().core["journal_dir"]
+        configured = load_settings().core.journal_dir
         directory = Path(configured) if configured else Path.cwd() / ".polynb"
     if not (directory / FILENAME).is_file():
         print(f"polynb: no journal in {directory}", file=sys.stderr)

@@ -3,6 +3,10 @@
 Precedence: environment variable, then ``polynb.yaml``, then the default. A secret (token, private key)
 is never read from ``polynb.yaml`` itself: it comes from its environment variable, or from a file named by
 ``<ENV>_FILE`` or by the YAML key ``<key>_file``, so that notebooks and journals never hold it.
+
+Code reads settings through typed attributes: a section is a :class:`TypedSection` subclass with one
+:class:`Field` per setting (``settings.core.bind_host``, ``self.settings.adapter_url``), so a misspelt key is
+an attribute error a linter sees, not a ``KeyError`` at run time.
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, cast, overload
 
 import yaml
 
@@ -31,6 +35,89 @@ class Setting:
     help: str = ""
 
 
+T = TypeVar("T")
+S = TypeVar("S", bound="TypedSection")
+
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+
+
+def flag(text: str) -> bool:
+    """A switch: true, 1, yes or on (any case) is True, anything else False, so a stray value never stops a kernel."""
+    return text.strip().lower() in TRUE_WORDS
+
+
+class Field(Generic[T]):
+    """One setting of a :class:`TypedSection`, read as an attribute; the attribute's name is the setting's key."""
+
+    def __init__(self, env: str | None, default: T, *, cast: Callable[[str], T] | type = str, secret: bool = False,
+                 help: str = "") -> None:
+        self.env, self.default, self.cast, self.secret, self.help = env, default, cast, secret, help
+        self.key = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Field[T]: ...
+
+    @overload
+    def __get__(self, instance: TypedSection, owner: type) -> T: ...
+
+    def __get__(self, instance: TypedSection | None, owner: type) -> Field[T] | T:
+        if instance is None:
+            return self
+        return cast(T, instance.section[self.key])
+
+    def setting(self) -> Setting:
+        return Setting(self.key, self.env, self.default, self.secret, self.cast, self.help)
+
+
+class TypedSection:
+    """One section of the settings with a typed attribute per :class:`Field`; subclasses declare the fields.
+
+    It wraps the :class:`Section` that resolved the values: ``name`` and ``masked()`` are what
+    ``%polynb config`` shows, ``section.sources`` says where each value came from. A field may not take the
+    name of one of these attributes (Vantiq has a setting called ``sources``), so a subclass that tries fails
+    at once.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        taken = sorted(name for name, value in vars(cls).items()
+                       if isinstance(value, Field) and (name == "section" or hasattr(TypedSection, name)))
+        if taken:
+            raise TypeError(f"{cls.__name__}: a setting may not be called {', '.join(taken)} "
+                            f"(TypedSection uses the name)")
+
+    def __init__(self, section: Section) -> None:
+        self.section = section
+
+    @classmethod
+    def schema(cls) -> tuple[Setting, ...]:
+        """Every field's setting, in the order the class (and its bases) declare them."""
+        fields: dict[str, Field[Any]] = {}
+        for klass in reversed(cls.__mro__):
+            fields.update((name, value) for name, value in vars(klass).items() if isinstance(value, Field))
+        return tuple(field.setting() for field in fields.values())
+
+    @classmethod
+    def read(cls: type[S], name: str, yaml_section: Mapping[str, Any] | None = None,
+             environ: Mapping[str, str] | None = None) -> S:
+        """The section resolved from ``environ`` (default: the process's) over ``yaml_section``."""
+        return cls(Section(name, cls.schema(), yaml_section or {}, os.environ if environ is None else environ))
+
+    @property
+    def name(self) -> str:
+        return self.section.name
+
+    def masked(self) -> dict[str, Any]:
+        return self.section.masked()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every value by key, for code that merges settings with another source keyed the same way."""
+        return dict(self.section)
+
+
 MIN_RECORD_BYTES = 1024  # room for the head of a cut field and the mark that says it was cut
 
 
@@ -42,17 +129,21 @@ def _record_limit(text: str) -> int:
     return size
 
 
-CORE_SETTINGS = (
-    Setting("journal_dir", "POLYNB_JOURNAL_DIR", None, help="folder of the journal (default: .polynb beside the notebook)"),
-    Setting("workers", "POLYNB_WORKERS", 4, cast=int, help="worker threads that run payloads"),
-    Setting("drain_timeout", "POLYNB_DRAIN_TIMEOUT", 10.0, cast=float, help="seconds stop waits for executions in flight"),
-    Setting("bind_host", "POLYNB_BIND_HOST", "127.0.0.1", help="address every server polynb starts binds"),
-    Setting("call_timeout", "POLYNB_CALL_TIMEOUT", 60.0, cast=float,
-            help="seconds a call helper (call, request, query, --wait) waits for its answer by default"),
-    Setting("max_record_bytes", "POLYNB_MAX_RECORD_BYTES", 1 << 20, cast=_record_limit,
-            help="bytes a journal record keeps of each field (input, output, stdout, stderr, logs, error, "
-                 "traceback); a longer one is cut and marked with its size, the payload still gets all of it"),
-)
+class CoreSettings(TypedSection):
+    """The ``core`` section: what the service, the journal and every server polynb starts share."""
+
+    journal_dir = Field[str | None]("POLYNB_JOURNAL_DIR", None,
+                                    help="folder of the journal (default: .polynb beside the notebook)")
+    workers = Field[int]("POLYNB_WORKERS", 4, cast=int, help="worker threads that run payloads")
+    drain_timeout = Field[float]("POLYNB_DRAIN_TIMEOUT", 10.0, cast=float,
+                                 help="seconds stop waits for executions in flight")
+    bind_host = Field[str]("POLYNB_BIND_HOST", "127.0.0.1", help="address every server polynb starts binds")
+    call_timeout = Field[float]("POLYNB_CALL_TIMEOUT", 60.0, cast=float,
+                                help="seconds a call helper (call, request, query, --wait) waits for its answer by default")
+    max_record_bytes = Field[int]("POLYNB_MAX_RECORD_BYTES", 1 << 20, cast=_record_limit,
+                                  help="bytes a journal record keeps of each field (input, output, stdout, stderr, logs, "
+                                       "error, traceback); a longer one is cut and marked with its size, the payload "
+                                       "still gets all of it")
 
 
 def notebook_path() -> Path | None:
@@ -156,33 +247,33 @@ def _cast(setting: Setting, text: str) -> Any:
         raise ConfigError(f"{setting.env or setting.key}={text!r} is not a valid {setting.key}: {exc}") from exc
 
 
-def core_section(directory: Path | None = None, environ: Mapping[str, str] | None = None) -> Section:
+def core_section(directory: Path | None = None, environ: Mapping[str, str] | None = None) -> CoreSettings:
     """The core settings alone, for processes that know no platform schema (a stand-in in ``polynb up``, the
     lab extension); the other sections of ``polynb.yaml`` are left to whoever reads them."""
     data = _read_yaml(config_path(directory))
-    return Section("core", CORE_SETTINGS, data.get("core") or {}, os.environ if environ is None else environ)
+    return CoreSettings.read("core", data.get("core"), environ)
 
 
 class Settings:
-    """Every section, loaded once from the environment and polynb.yaml."""
+    """Every section, loaded once from the environment and polynb.yaml; ``core`` is always one of them."""
 
-    def __init__(self, schema: Mapping[str, Iterable[Setting]], environ: Mapping[str, str] | None = None,
+    def __init__(self, schema: Mapping[str, type[TypedSection]], environ: Mapping[str, str] | None = None,
                  path: Path | None = None) -> None:
         environ = os.environ if environ is None else environ
+        schema = {"core": CoreSettings, **schema}
         self.path = path if path is not None else config_path()
         data = _read_yaml(self.path)
         unknown = set(data) - set(schema)
         if unknown:
             raise ConfigError(f"polynb.yaml has unknown sections: {', '.join(sorted(unknown))}")
-        self.sections = {name: Section(name, settings, data.get(name) or {}, environ)
-                         for name, settings in schema.items()}
+        self.sections = {name: section.read(name, data.get(name), environ) for name, section in schema.items()}
 
-    def __getitem__(self, name: str) -> Section:
+    def __getitem__(self, name: str) -> TypedSection:
         return self.sections[name]
 
     @property
-    def core(self) -> Section:
-        return self.sections["core"]
+    def core(self) -> CoreSettings:
+        return cast(CoreSettings, self.sections["core"])
 
     def describe(self) -> dict[str, dict[str, Any]]:
         """Every effective setting, secrets masked, for ``%polynb config``."""

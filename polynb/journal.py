@@ -1,4 +1,5 @@
-"""The execution journal: every execution a record in SQLite, written before the payload runs.
+"""The execution journal: every execution a record in SQLite, queued before the payload runs and committed,
+in its final state, before its platform is answered (one writer thread commits in groups: journal_writer.py).
 
 One SQLite file (WAL, so readers such as the lab panel never block writers) under the notebook's
 ``.polynb/`` folder holds three tables: ``executions`` (the records), ``payloads`` (what each cell
@@ -8,6 +9,7 @@ widget knows the journal and nothing else.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -16,13 +18,15 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import jsonvalue
 from .config import core_section, notebook_directory, notebook_path
+from .journal_writer import GroupWriter
 
 RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "received", "running", "succeeded", "failed", "interrupted"
 STATUSES = (RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED)
@@ -190,7 +194,7 @@ def default_directory(notebook_folder: Path | None = None) -> Path:
     ``notebook_folder`` defaults to this kernel's notebook's folder; the lab extension names each session's.
     """
     folder = notebook_folder or notebook_directory()
-    return folder / (core_section(folder)["journal_dir"] or ".polynb")
+    return folder / (core_section(folder).journal_dir or ".polynb")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -244,8 +248,9 @@ class Journal:
         self._lease_stop = threading.Event()
         self._lease_keeper: threading.Thread | None = None
         #: bytes a record keeps of each field (``core.max_record_bytes``): what is longer is cut and marked
-        self.max_record_bytes = max_record_bytes or core_section()["max_record_bytes"]
+        self.max_record_bytes = max_record_bytes or core_section().max_record_bytes
         self._snapshot: tempfile.TemporaryDirectory | None = None
+        self._writer: GroupWriter | None = None
         if readonly:
             self._db, self._snapshot = _open_reader(self.path)
             return
@@ -257,6 +262,7 @@ class Journal:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         self.interrupted_on_open = self._interrupt_orphans()
+        self._writer = GroupWriter(self.path, self._notify)
 
     def _migrate(self) -> None:
         """Bring the file to the newest schema, in one write transaction, so kernels opening it together agree."""
@@ -280,10 +286,17 @@ class Journal:
         """Call ``callback(kind, key)`` after every change; returns the function that stops it.
 
         ``kind`` is ``"execution"``, ``"payload"`` or ``"platform"``. Callbacks run on the writer's
-        thread and must be quick: the widgets' throttled updater only marks itself dirty.
+        thread once the change is committed, and must be quick: the widgets' throttled updater only marks
+        itself dirty. Stopping first lets the callback hear of the writes queued before it.
         """
         self._observers.append(callback)
-        return lambda: self._observers.remove(callback) if callback in self._observers else None
+
+        def stop() -> None:
+            self.flush()
+            if callback in self._observers:
+                self._observers.remove(callback)
+
+        return stop
 
     def _notify(self, kind: str, key: str) -> None:
         for callback in list(self._observers):
@@ -292,30 +305,47 @@ class Journal:
             except Exception:  # an observer's bug must never cost a record
                 pass
 
-    def _write(self, sql: str, params: Iterable[Any]) -> None:
+    def _writer_for_writes(self) -> GroupWriter:
+        if self._writer is None:
+            raise sqlite3.OperationalError(f"{self.path} is opened readonly here")
+        return self._writer
+
+    def _queue(self, apply: Callable[[sqlite3.Connection], Any], *notices: tuple[str, str]) -> Future:
+        """Hand a write to the writer thread; observers hear of it once it is committed."""
+        return self._writer_for_writes().submit(apply, *notices)
+
+    def _write(self, sql: str, params: Iterable[Any], *notices: tuple[str, str]) -> Future:
+        params = tuple(params)
+        return self._queue(lambda db: db.execute(sql, params).rowcount, *notices)
+
+    def flush(self) -> None:
+        """Return once every write queued so far is committed (what another connection reads from then on)."""
+        if self._writer is not None:
+            self._writer.settle()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Reads see every write this journal queued before them (a test, a cell: "I wrote it, I read it")."""
+        self.flush()
         with self._lock:
-            self._db.execute(sql, tuple(params))
+            yield
 
     # -- executions ------------------------------------------------------------------------------
     def open(self, platform: str, payload: str, input: Any, meta: dict | None = None,
              version: int | None = None) -> str:
-        """Write the record of an execution that just arrived; returns its id."""
+        """Queue the record of an execution that just arrived (committed with the next group); returns its id."""
         record_id = uuid.uuid4().hex
-        with self._lock:  # seq is read and used in one write transaction: kernels sharing the file never repeat it
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions").fetchone()[0]
-                self._db.execute(
-                    "INSERT INTO executions (id, seq, platform, payload, version, status, input, meta,"
-                    " received_at, host, pid, notebook) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (record_id, seq, platform, payload, version, RECEIVED, self._json(input),
-                     jsonvalue.dumps(meta or {}), time.time(), self.host, self.pid, self.notebook),
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-        self._notify("execution", record_id)
+        row = (record_id, platform, payload, version, RECEIVED, self._json(input), jsonvalue.dumps(meta or {}),
+               time.time(), self.host, self.pid, self.notebook)
+
+        def insert(db: sqlite3.Connection) -> None:
+            # seq is read and used in the group's write transaction: kernels sharing the file never repeat it
+            db.execute("INSERT INTO executions (id, seq, platform, payload, version, status, input, meta,"
+                       " received_at, host, pid, notebook) VALUES"
+                       " (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM executions),?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                       row)
+
+        self._writer_for_writes().post(insert, ("execution", record_id))
         return record_id
 
     def _json(self, value: Any) -> str:
@@ -325,38 +355,46 @@ class Journal:
         return None if text is None else jsonvalue.clip(text, self.max_record_bytes)
 
     def started(self, record_id: str, version: int | None) -> None:
-        self._write("UPDATE executions SET status=?, version=?, started_at=? WHERE id=?",
-                    (RUNNING, version, time.time(), record_id))
-        self._notify("execution", record_id)
+        """Queue the mark that the payload runs now (nobody waits for it: the close that follows is what counts)."""
+        values = (RUNNING, version, time.time(), record_id)
+        self._writer_for_writes().post(
+            lambda db: db.execute("UPDATE executions SET status=?, version=?, started_at=? WHERE id=?", values),
+            ("execution", record_id))
 
     def close(self, record_id: str, *, output: Any = None, error: str | None = None,
               traceback: str | None = None, stdout: str = "", stderr: str = "",
               logs: list | None = None, status: str | None = None, meta: dict | None = None) -> None:
-        """Close a record with its result or its error, and what the payload printed and logged."""
+        """Close a record with its result or its error, and what the payload printed and logged; returns once
+        that is committed (a platform is answered only after its record's final state is on disk)."""
+        self.closing(record_id, output=output, error=error, traceback=traceback, stdout=stdout, stderr=stderr,
+                     logs=logs, status=status, meta=meta).result()
+
+    def closing(self, record_id: str, *, output: Any = None, error: str | None = None,
+                traceback: str | None = None, stdout: str = "", stderr: str = "",
+                logs: list | None = None, status: str | None = None, meta: dict | None = None) -> Future:
+        """:meth:`close` without the wait: the future resolves once the close is committed (the service loop
+        awaits it instead of blocking)."""
         final = status or (FAILED if error is not None else SUCCEEDED)
         now = time.time()
-        with self._lock:
-            row = self._db.execute("SELECT meta, started_at FROM executions WHERE id=?", (record_id,)).fetchone()
-            merged = {**jsonvalue.loads(row["meta"]), **(meta or {})} if row else (meta or {})
-            self._db.execute(
-                "UPDATE executions SET status=?, output=?, error=?, traceback=?, stdout=?, stderr=?,"
-                " logs=?, meta=?, started_at=COALESCE(started_at, ?), finished_at=? WHERE id=?",
-                (final, self._json(output), self._text(error), self._text(traceback), self._text(stdout),
-                 self._text(stderr), self._json(logs or []), jsonvalue.dumps(merged), now, now, record_id),
-            )
-        self._notify("execution", record_id)
+        values = (final, self._json(output), self._text(error), self._text(traceback), self._text(stdout),
+                  self._text(stderr), self._json(logs or []), now, now, record_id)
+
+        def update(db: sqlite3.Connection) -> None:
+            if meta:
+                row = db.execute("SELECT meta FROM executions WHERE id=?", (record_id,)).fetchone()
+                merged = {**(jsonvalue.loads(row[0]) if row else {}), **meta}
+                db.execute("UPDATE executions SET meta=? WHERE id=?", (jsonvalue.dumps(merged), record_id))
+            db.execute("UPDATE executions SET status=?, output=?, error=?, traceback=?, stdout=?, stderr=?,"
+                       " logs=?, started_at=COALESCE(started_at, ?), finished_at=? WHERE id=?", values)
+
+        return self._queue(update, ("execution", record_id))
 
     def interrupt_open(self, reason: str) -> int:
         """Mark this process's records still open as interrupted (the service stopped under them)."""
-        with self._lock:
-            cursor = self._db.execute(
-                "UPDATE executions SET status=?, error=COALESCE(error, ?), finished_at=? "
-                "WHERE status IN (?, ?) AND host=? AND pid=?",
-                (INTERRUPTED, reason, time.time(), *OPEN_STATUSES, self.host, self.pid),
-            )
-        if cursor.rowcount:
-            self._notify("execution", "*")
-        return cursor.rowcount
+        return self._write("UPDATE executions SET status=?, error=COALESCE(error, ?), finished_at=? "
+                           "WHERE status IN (?, ?) AND host=? AND pid=?",
+                           (INTERRUPTED, reason, time.time(), *OPEN_STATUSES, self.host, self.pid),
+                           ("execution", "*")).result()
 
     def _interrupt_orphans(self) -> int:
         """Records left open by a process that no longer runs (a restarted kernel) were interrupted."""
@@ -378,7 +416,7 @@ class Journal:
 
     def get(self, record_id: str) -> Record | None:
         """One record by id, or by a unique prefix of its id."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT * FROM executions WHERE id LIKE ? ORDER BY seq LIMIT 2", (record_id + "%",)
             ).fetchall()
@@ -397,7 +435,7 @@ class Journal:
         tail = " LIMIT ?" if limit is not None else ""
         if limit is not None:
             params.append(limit)
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(f"SELECT * FROM executions {where} ORDER BY seq {order}{tail}", params).fetchall()
         return [_record(row) for row in rows]
 
@@ -405,7 +443,7 @@ class Journal:
         """The newest record matching ``filters`` (as :meth:`records`; ``status`` may be a tuple of them),
         found by walking an index from its newest end."""
         where, params = _where(**filters)
-        with self._lock:
+        with self._reading():
             row = self._db.execute(f"SELECT * FROM executions {where} ORDER BY received_at DESC LIMIT 1",
                                    params).fetchone()
         return _record(row) if row is not None else None
@@ -413,7 +451,7 @@ class Journal:
     def counts(self, platform: str, payload: str, **filters: Any) -> dict[str, int]:
         """Executions of one payload by status; ``filters`` as :meth:`records` takes them (version, host, pid...)."""
         where, params = _where(platform=platform, payload=payload, **filters)
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(f"SELECT status, COUNT(*) AS n FROM executions {where} GROUP BY status",
                                     params).fetchall()
         return {row["status"]: row["n"] for row in rows}
@@ -422,7 +460,7 @@ class Journal:
         """(interval index from ``since``, executions received, of which failed) for the intervals that had any:
         one range read of an index, however busy the payload."""
         where, params = _where(since=since, **filters)
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 f"SELECT CAST((received_at - ?) / ? AS INTEGER) AS slot, COUNT(*) AS n,"
                 f" SUM(status IN (?, ?)) AS bad FROM executions {where} GROUP BY slot ORDER BY slot",
@@ -432,7 +470,7 @@ class Journal:
     def durations(self, since: float, limit: int, **filters: Any) -> list[float]:
         """How long the newest ``limit`` executions received since ``since`` ran, shortest first."""
         where, params = _where(since=since, **filters)
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 f"SELECT finished_at - started_at AS took FROM (SELECT started_at, finished_at FROM executions"
                 f" {where} AND finished_at IS NOT NULL AND started_at IS NOT NULL"
@@ -456,30 +494,30 @@ class Journal:
     # -- payloads and platforms ------------------------------------------------------------------
     def payload_registered(self, platform: str, name: str, version: int, digest: str, entry: str | None,
                            source: str, options: dict, cell_id: str | None, address: str | None) -> None:
-        with self._lock:
-            self._db.execute("UPDATE payloads SET active=0 WHERE platform=? AND name=?", (platform, name))
-            self._db.execute(
-                "INSERT OR REPLACE INTO payloads VALUES (?,?,?,?,?,?,?,?,?,?,1,?)",
-                (platform, name, version, digest, entry, source, jsonvalue.dumps(options), cell_id,
-                 address, time.time(), self.notebook),
-            )
-        self._notify("payload", f"{platform}/{name}")
+        row = (platform, name, version, digest, entry, source, jsonvalue.dumps(options), cell_id, address,
+               time.time(), self.notebook)
+
+        def register(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE payloads SET active=0 WHERE platform=? AND name=?", (platform, name))
+            db.execute("INSERT OR REPLACE INTO payloads VALUES (?,?,?,?,?,?,?,?,?,?,1,?)", row)
+
+        self._queue(register, ("payload", f"{platform}/{name}")).result()  # rare: readers elsewhere see it at once
 
     def payload_unregistered(self, platform: str, name: str) -> None:
-        self._write("UPDATE payloads SET active=0 WHERE platform=? AND name=?", (platform, name))
-        self._notify("payload", f"{platform}/{name}")
+        self._write("UPDATE payloads SET active=0 WHERE platform=? AND name=?", (platform, name),
+                    ("payload", f"{platform}/{name}")).result()
 
     def payloads(self, active_only: bool = True, notebook: str | None = None) -> list[PayloadRow]:
         clauses = (["active=1"] if active_only else []) + (["notebook=?"] if notebook is not None else [])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         params = [notebook] if notebook is not None else []
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(f"SELECT * FROM payloads {where} ORDER BY platform, name, version", params).fetchall()
         return [_payload_row(row) for row in rows]
 
     def payload(self, platform: str, name: str, version: int | None = None) -> PayloadRow | None:
         """One version of a payload, or (``version`` None) the one registered last, active or not."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute(
                 "SELECT * FROM payloads WHERE platform=? AND name=?" + (" AND version=?" if version is not None else "")
                 + " ORDER BY registered_at DESC LIMIT 1",
@@ -492,9 +530,9 @@ class Journal:
         now = time.time()
         self._write("INSERT OR REPLACE INTO platforms (platform, host, pid, process_started, state, address, detail,"
                     " updated_at, lease_until) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (platform, self.host, self.pid, self.process_started, state, address, detail, now, now + LEASE))
+                    (platform, self.host, self.pid, self.process_started, state, address, detail, now, now + LEASE),
+                    ("platform", platform)).result()  # rare: readers elsewhere see it at once
         self._keep_lease()
-        self._notify("platform", platform)
 
     def _keep_lease(self) -> None:
         """Renew this kernel's lease on its platform states while it lives, for readers on other hosts."""
@@ -515,7 +553,7 @@ class Journal:
     def platforms(self, mine_first: bool = False) -> list[PlatformRow]:
         """Each platform's state as the kernel that reported it last saw it (``gone`` if that kernel exited);
         ``mine_first`` prefers this kernel's report over a later one from another kernel sharing the folder."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT * FROM platforms ORDER BY platform, updated_at DESC").fetchall()
         chosen: dict[str, sqlite3.Row] = {}
         for row in rows:  # newest first within a platform
@@ -536,6 +574,9 @@ class Journal:
                            row["pid"], row["state"])
 
     def close_db(self) -> None:
+        """Commit what is queued, then close."""
+        if self._writer is not None:
+            self._writer.close()
         with self._lock:
             self._lease_stop.set()
             self._db.close()
@@ -550,7 +591,7 @@ class Journal:
         bounds = tuple(bounds)
         where, params = _where(**filters)
         within = "".join(f", SUM(finished_at - started_at <= ?) AS within_{i}" for i in range(len(bounds)))
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 f"SELECT platform, payload, version, status, COUNT(*) AS count, COUNT(finished_at - started_at)"
                 f" AS timed, TOTAL(finished_at - started_at) AS seconds{within} FROM executions {where}"
@@ -564,7 +605,7 @@ class Journal:
         """The highest seq up to which every record after ``after_seq`` (of ``filters``) has finished: those records
         never change again, so a reader that has counted them can read only the ones after it next time."""
         where, params = _where(**filters)
-        with self._lock:
+        with self._reading():
             row = self._db.execute(
                 f"SELECT MIN(CASE WHEN status IN (?, ?) THEN seq END) AS open, MAX(seq) AS last FROM executions"
                 f" {where} AND seq > ?", [*OPEN_STATUSES, *params, after_seq]).fetchone()

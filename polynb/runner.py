@@ -110,7 +110,16 @@ async def _awaited(awaitable) -> Any:
 
 def run_recorded(journal: Journal, record_id: str, version: int | None, call: Callable[[], Any],
                  encode: Callable[[Any], Any] | None) -> Outcome:
-    """Run one execution on this thread: mark it running, capture it, close its record."""
+    """Run one execution on this thread: mark it running, capture it, close its record and wait for that commit."""
+    outcome, committed = run_queued(journal, record_id, version, call, encode)
+    committed.result()
+    return outcome
+
+
+def run_queued(journal: Journal, record_id: str, version: int | None, call: Callable[[], Any],
+               encode: Callable[[Any], Any] | None) -> tuple[Outcome, Future]:
+    """Run one execution on this thread and queue its close; the future resolves once the close is committed
+    (the service answers the platform then, and this worker is free for the next execution meanwhile)."""
     journal.started(record_id, version)
     value = wire = error = error_type = trace = None
     with capture.capturing() as captured:
@@ -119,12 +128,12 @@ def run_recorded(journal: Journal, record_id: str, version: int | None, call: Ca
             wire = encode(value) if encode is not None else value
         except BaseException as exc:  # a payload may raise anything, SystemExit included
             error, error_type, trace = describe_error(exc), type(exc).__name__, payload_traceback(exc)
-    journal.close(record_id, output=value, error=error, traceback=trace, stdout=captured.stdout,
-                  stderr=captured.stderr, logs=captured.logs)
+    committed = journal.closing(record_id, output=value, error=error, traceback=trace, stdout=captured.stdout,
+                                stderr=captured.stderr, logs=captured.logs)
     printed = {"stdout": captured.stdout, "stderr": captured.stderr, "logs": tuple(captured.logs)}
     if error is not None:
-        return Outcome(record_id, False, error=error, error_type=error_type, traceback=trace, **printed)
-    return Outcome(record_id, True, value=wire, **printed)
+        return Outcome(record_id, False, error=error, error_type=error_type, traceback=trace, **printed), committed
+    return Outcome(record_id, True, value=wire, **printed), committed
 
 
 def payload_traceback(exc: BaseException) -> str:

@@ -76,7 +76,7 @@ def _serve_metrics(client, path: Path, label: str, port: int) -> WSGIServer:
                   {"kernel": "(__import__('socket').gethostname(), __import__('os').getpid())"})
     host, pid = ast.literal_eval(kernel["user_expressions"]["kernel"]["data"]["text/plain"])
     source = JournalSource(default_directory(path.parent), label, {"host": host, "pid": pid})
-    bind_host = core_section(path.parent)["bind_host"]
+    bind_host = core_section(path.parent).bind_host
     server, bound = start_server([source], bind_host, port)
     print(f"metrics http://{url_host(bind_host)}:{bound}/metrics", flush=True)
     return server

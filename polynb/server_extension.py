@@ -22,6 +22,7 @@ from .metrics import JournalReader, JournalSource, exposition
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 5000
+NOTEBOOK, FOLDER = "notebook", "folder"  # ?scope=: this notebook's executions, or the whole journal folder's
 SUMMARY_FIELDS = ("id", "seq", "platform", "payload", "version", "status", "error", "received_at",
                   "started_at", "finished_at")
 
@@ -76,18 +77,27 @@ class JournalsHandler(_Base):
     async def get(self) -> None:
         limit = self.limit()
         filters = {key: self.get_argument(key, None) or None for key in ("platform", "payload", "status")}
+        folder = self.scope() == FOLDER
         journals = []
         for session in await self.index.sessions():
             entry = {"notebook": session["notebook"], "kernel": session["kernel"], "error": session["error"],
                      "journal": str(session["directory"]), "platforms": [], "payloads": [], "executions": []}
             if session["exists"]:
                 try:
-                    entry.update(_read_entry(session, limit, filters))
+                    entry.update(_read_entry(session, limit, filters, folder))
                 except sqlite3.DatabaseError as exc:
                     if not _still_being_created(exc):
                         entry["error"] = f"cannot read the journal {session['directory'] / FILENAME}: {exc}"
             journals.append(entry)
         self.reply({"journals": journals})
+
+    def scope(self) -> str:
+        """``?scope=notebook`` (the default: the notebook's own executions, across its kernel restarts, as
+        ``polynb.records()`` counts them) or ``?scope=folder`` (every notebook writing the same journal)."""
+        scope = self.get_argument("scope", NOTEBOOK)
+        if scope not in (NOTEBOOK, FOLDER):
+            raise tornado.web.HTTPError(400, f"scope must be {NOTEBOOK!r} or {FOLDER!r}, not {scope!r}")
+        return scope
 
     def limit(self) -> int:
         """``?limit=N``: a whole number from 1 to MAX_LIMIT, else 400."""
@@ -97,15 +107,18 @@ class JournalsHandler(_Base):
         return int(text)
 
 
-def _read_entry(session: dict[str, Any], limit: int, filters: dict[str, str | None]) -> dict[str, Any]:
+def _read_entry(session: dict[str, Any], limit: int, filters: dict[str, str | None], folder: bool) -> dict[str, Any]:
+    """A notebook's platforms, payloads (each counting its own version's executions in the scope) and latest
+    executions in the scope."""
     journal = Journal(session["directory"], readonly=True)
     try:
-        mine = session["absolute"]
+        scope = {} if folder else {"notebook": session["absolute"]}
         return {
             "platforms": [vars(row) for row in journal.platforms()],
-            "payloads": [{**vars(row), "executions": sum(journal.counts(row.platform, row.name).values())}
-                         for row in journal.payloads(notebook=mine)],
-            "executions": [summary(r) for r in journal.records(limit=limit, notebook=mine, **filters)],
+            "payloads": [{**vars(row), "executions": sum(journal.counts(row.platform, row.name, version=row.version,
+                                                                        **scope).values())}
+                         for row in journal.payloads(notebook=session["absolute"])],
+            "executions": [summary(r) for r in journal.records(limit=limit, **scope, **filters)],
         }
     finally:
         journal.close_db()

@@ -1,8 +1,8 @@
 """The kernel-side service: one asyncio loop on a named daemon thread that owns the platform bindings.
 
-Bindings receive executions on this loop and hand them to :meth:`Service.execute`, which journals the
-execution before anything runs and runs the payload on the worker pool, so neither the loop nor the
-kernel's main thread ever waits for a payload. Cells reach the service with :meth:`Service.call`
+Bindings receive executions on this loop and hand them to :meth:`Service.execute`, which queues the
+execution's record before anything runs and runs the payload on the worker pool, so neither the loop nor the
+kernel's main thread ever waits for a payload (nor the loop for SQLite). Cells reach the service with :meth:`Service.call`
 (blocking, with progress) or ``await`` :meth:`Service.submit`.
 """
 from __future__ import annotations
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import capture, platforms, progress
-from .config import CORE_SETTINGS, Settings
+from .config import Settings
 from .execution import NOT_FOUND, UNAVAILABLE, Arrival, Outcome
 from .journal import FAILED, Journal, default_directory
 from .payload import Payload, PayloadVersion, materialize, resolve_entry
 from .platforms.base import ERROR, STARTING, STOPPED, Binding, BindingStatus
-from .runner import WorkerPool, describe_error, run_recorded
+from .runner import WorkerPool, describe_error, run_queued, run_recorded
 
 log = logging.getLogger("polynb")
 T = TypeVar("T")
@@ -38,9 +38,8 @@ class Registration:
 
 
 def load_settings() -> Settings:
-    schema = {"core": CORE_SETTINGS}
-    schema.update({name: platform.settings for name, platform in platforms.available().items()})
-    return Settings(schema)
+    """The core's section and each known platform's own, typed by its ``settings.py``."""
+    return Settings({name: platform.settings for name, platform in platforms.available().items()})
 
 
 class Service:
@@ -50,14 +49,17 @@ class Service:
                  notebook_ns: dict | None = None) -> None:
         self.settings = settings if settings is not None else load_settings()
         core = self.settings.core
-        self.journal = journal if journal is not None else Journal(core["journal_dir"] or default_directory())
+        self.journal = journal if journal is not None else Journal(core.journal_dir or default_directory(),
+                                                                   max_record_bytes=core.max_record_bytes)
         self.notebook_ns = notebook_ns
-        self.pool = WorkerPool(core["workers"])
+        self.pool = WorkerPool(core.workers)
         self._versions: dict[tuple[str, str], PayloadVersion] = {}
         self._addresses: dict[tuple[str, str], str | None] = {}
         self._bindings: dict[str, Binding] = {}
         self._binding_locks: dict[str, asyncio.Lock] = {}
         self._inflight: set[concurrent.futures.Future] = set()
+        self._answers: list[tuple[asyncio.Future, Any]] = []  # committed outcomes the loop has yet to hand over
+        self._answers_lock = threading.Lock()
         self._accepting = True
         self.stopped = False
         self.loop = asyncio.new_event_loop()
@@ -156,12 +158,25 @@ class Service:
         return max([current.version if current else 0] + [row.version for row in earlier]) + 1
 
     async def install(self, version: PayloadVersion) -> str | None:
-        """Register a prepared version with its platform, then make it the one new executions get."""
+        """Make a prepared version the one new executions get, and register it with its platform.
+
+        The version is current before the platform hears of it, so an execution the platform delivers while
+        registration is still finishing (a NATS consumer starts pushing at once) finds it; a registration that
+        fails puts the previous version back.
+        """
         binding = await self.binding(version.platform)
         progress.report(f"registering {version.name} v{version.version}")
-        address = await binding.register(version)
         key = (version.platform, version.name)
+        previous = self._versions.get(key)
         self._versions[key] = version  # one assignment: executions arriving from now on get this version
+        try:
+            address = await binding.register(version)
+        except BaseException:
+            if previous is None:
+                self._versions.pop(key, None)
+            else:
+                self._versions[key] = previous
+            raise
         self._addresses[key] = address
         payload = version.payload
         self.journal.payload_registered(payload.platform, payload.name, version.version, payload.digest,
@@ -195,33 +210,65 @@ class Service:
     async def execute(self, arrival: Arrival[Any]) -> Outcome:
         """Journal an execution that just arrived, then run it on a worker thread and close its record.
 
-        A registered payload runs with the version current at arrival, through its binding's ``run_payload``;
+        The record's writes are queued to the journal's writer; the outcome comes back once the close is
+        committed (the binding answers its platform only then), while the worker goes on to the next execution
+        and the loop never waits for SQLite. A registered payload runs with the version current at arrival, through its binding's ``run_payload``;
         ``arrival.code`` runs as it is. Refusals (unknown payload, service stopping) are failed records too.
         """
         record_id = self.journal.open(arrival.platform, arrival.name, arrival.input, dict(arrival.meta))
         version = None if arrival.code is not None else self._versions.get((arrival.platform, arrival.name))
         if not self._accepting:
-            return self._close_refused(record_id, UNAVAILABLE, "polynb is stopping and takes no new executions")
+            return await self._close_refused(record_id, UNAVAILABLE, "polynb is stopping and takes no new executions")
         if version is None and arrival.code is None:
-            return self._close_refused(
+            return await self._close_refused(
                 record_id, NOT_FOUND, f"no payload named {arrival.name!r} is registered on {arrival.platform}")
         call = arrival.code if version is None else functools.partial(
             self._bindings[arrival.platform].run_payload, version, arrival.input, arrival.context)
         number = version.version if version is not None else None
-        future = self.pool.submit(lambda: run_recorded(self.journal, record_id, number, call, arrival.encode))
+        answer = self.loop.create_future()
+        future = self.pool.submit(lambda: run_queued(self.journal, record_id, number, call, arrival.encode))
         self._inflight.add(future)
         future.add_done_callback(self._inflight.discard)
-        return await asyncio.wrap_future(future)
+        future.add_done_callback(lambda ran: self._answer_when_committed(answer, ran))
+        return await answer
+
+    def _answer_when_committed(self, answer: asyncio.Future, ran: concurrent.futures.Future) -> None:
+        """Once the worker has run it, the outcome waits for its close's commit, then goes to the loop."""
+        if ran.exception() is not None:
+            self._hand_over(answer, ran.exception())
+            return
+        outcome, committed = ran.result()
+        committed.add_done_callback(lambda done: self._hand_over(answer, done.exception() or outcome))
+
+    def _hand_over(self, answer: asyncio.Future, result: Any) -> None:
+        """Queue a result for the loop, waking it once for all that a commit released (not once for each)."""
+        with self._answers_lock:
+            self._answers.append((answer, result))
+            first = len(self._answers) == 1
+        if first:
+            self.loop.call_soon_threadsafe(self._deliver_answers)
+
+    def _deliver_answers(self) -> None:
+        with self._answers_lock:
+            ready, self._answers = self._answers, []
+        for answer, result in ready:
+            if answer.cancelled():
+                continue
+            if isinstance(result, BaseException):
+                answer.set_exception(result)
+            else:
+                answer.set_result(result)
 
     async def refuse(self, arrival: Arrival[Any], error: BaseException | str) -> Outcome:
         """Journal what a binding could not run (malformed input, an error the platform reports) as failed."""
         record_id = self.journal.open(arrival.platform, arrival.name, arrival.input, dict(arrival.meta))
         if isinstance(error, BaseException):
-            return self._close_refused(record_id, type(error).__name__, describe_error(error))
-        return self._close_refused(record_id, None, error)
+            return await self._close_refused(record_id, type(error).__name__, describe_error(error))
+        return await self._close_refused(record_id, None, error)
 
-    def _close_refused(self, record_id: str, error_type: str | None, message: str) -> Outcome:
-        self.journal.close(record_id, error=message, status=FAILED)
+    async def _close_refused(self, record_id: str, error_type: str | None, message: str) -> Outcome:
+        """Close a refused record; the loop awaits the commit (the refusal is answered only once it is on disk)."""
+        await asyncio.wrap_future(self.journal.closing(record_id, error=message, status=FAILED))
         return Outcome(record_id, False, error=message, error_type=error_type)
 
     def replay(self, record_id: str) -> Outcome:
@@ -248,7 +295,7 @@ class Service:
             return 0
         self.stopped = True
         self._accepting = False
-        drain = self.settings.core["drain_timeout"] if timeout is None else timeout
+        drain = self.settings.core.drain_timeout if timeout is None else timeout
         concurrent.futures.wait(list(self._inflight), timeout=drain)
         interrupted = self.journal.interrupt_open(f"polynb stopped before this execution finished (drained {drain:g} s)")
         if self.loop.is_running():

@@ -55,6 +55,8 @@ export interface IJournal {
 }
 
 export interface IFilters {
+  /** '' for this notebook's executions, 'folder' for every notebook writing the same journal */
+  scope: string;
   platform: string;
   payload: string;
   status: string;

@@ -4,7 +4,11 @@ import * as React from 'react';
 import { IFilters, IJournal } from './api';
 
 const STATUSES = ['received', 'running', 'succeeded', 'failed', 'interrupted'];
-const ALL: Record<keyof IFilters, string> = { platform: 'all platforms', payload: 'all payloads', status: 'all statuses' };
+/** What each filter shows when nothing is chosen; the scope's default is this notebook, as `polynb.records()`. */
+const ALL: Record<keyof IFilters, string> = {
+  scope: 'this notebook', platform: 'all platforms', payload: 'all payloads', status: 'all statuses'
+};
+const LABELS: Record<string, string> = { folder: 'whole folder' };
 
 /** The choices each filter offers, from what the journals hold (payloads of the chosen platform only). */
 function choices(journals: IJournal[], filters: IFilters): Record<keyof IFilters, string[]> {
@@ -19,10 +23,11 @@ function choices(journals: IJournal[], filters: IFilters): Record<keyof IFilters
       }
     });
   }
-  return { platform: [...platforms].sort(), payload: [...payloads].sort(), status: STATUSES };
+  return { scope: ['folder'], platform: [...platforms].sort(), payload: [...payloads].sort(), status: STATUSES };
 }
 
-/** Platform, payload and status filters, JupyterLab's own selects; they wrap onto lines as the panel narrows. */
+/** Scope, platform, payload and status filters, JupyterLab's own selects; they wrap onto lines as the panel
+ * narrows. */
 export function Filters(props: {
   journals: IJournal[];
   filters: IFilters;
@@ -37,7 +42,7 @@ export function Filters(props: {
         return (
           <HTMLSelect key={key} className={`polynb-panel-filter polynb-panel-filter-${key}`}
             aria-label={`filter by ${key}`} value={props.filters[key]}
-            options={[{ value: '', label: ALL[key] }, ...values.map(value => ({ value }))]}
+            options={[{ value: '', label: ALL[key] }, ...values.map(value => ({ value, label: LABELS[value] ?? value }))]}
             onChange={event => props.onChange({ ...props.filters, [key]: event.currentTarget.value })} />
         );
       })}

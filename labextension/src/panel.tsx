@@ -32,7 +32,7 @@ function onePerNotebook(journals: IJournal[]): IJournal[] {
  */
 export class PolynbPanel extends ReactWidget {
   private journals: IJournal[] = [];
-  private filters: IFilters = { platform: '', payload: '', status: '' };
+  private filters: IFilters = { scope: '', platform: '', payload: '', status: '' };
   private limit = PAGE;
   private error = '';
   private updatedAt = 0;

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
-from ..config import Section, Setting
+from ..config import TypedSection
 from ..execution import Context, Host
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ class Binding(abc.ABC, Generic[Context]):
     #: platforms whose payloads are called through one function need the cell to name or define it
     needs_entry: ClassVar[bool] = True
 
-    def __init__(self, service: Host, settings: Section) -> None:
+    def __init__(self, service: Host, settings: TypedSection) -> None:
         self.service = service
         self.settings = settings
         self._status = BindingStatus(STOPPED)
@@ -119,9 +119,10 @@ class Platform:
     name: str
     title: str
     binding: type[Binding]
-    settings: tuple[Setting, ...] = ()
+    #: the platform's section of the settings (its ``settings.py``); the service builds the binding with it
+    settings: type[TypedSection] = TypedSection
     magics: type | None = None
-    stand_in: Callable[[Section], StandIn] | None = None
+    stand_in: Callable[[TypedSection], StandIn] | None = None
     up_options: tuple[UpOption, ...] = ()
     #: the environment that points a kernel at a running stand-in, from what the stand-in reported
     client_env: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None

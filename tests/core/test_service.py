@@ -8,10 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import taken_port
 
 from polynb.execution import Arrival
 from polynb.journal import FAILED, INTERRUPTED, RUNNING, SUCCEEDED, Journal
 from polynb.payload import Payload
+from polynb.ports import PortInUse
 from polynb.service import Service
 
 
@@ -228,17 +230,18 @@ def _stand_ins_of_this_process() -> list[int]:
 def test_a_start_that_fails_half_way_is_undone_and_shown_as_an_error(tmp_path, monkeypatch, ns):
     """The fake binding starts its stand-in, then cannot bind its own server: the stand-in must not outlive it."""
     monkeypatch.delenv("FAKE_REGISTRY_URL", raising=False)
-    monkeypatch.setenv("POLYNB_BIND_HOST", "203.0.113.7")  # TEST-NET-3: no interface of this machine has it
     before = _stand_ins_of_this_process()  # the session's registry, when another test started it
-    service = Service(journal=Journal(tmp_path / ".polynb"), notebook_ns=ns)
-    try:
-        with pytest.raises(OSError):
-            service.register(cell(ns, "def hello(x): return x"))
-        assert _stand_ins_of_this_process() == before
-        [state] = [p for p in service.journal.platforms() if p.platform == "fake"]
-        assert state.state == "error" and "OSError" in state.detail
-    finally:
-        service.stop(timeout=1)
+    with taken_port() as port:
+        monkeypatch.setenv("FAKE_PORT", str(port))  # the binding's own port; its stand-in takes a free one
+        service = Service(journal=Journal(tmp_path / ".polynb"), notebook_ns=ns)
+        try:
+            with pytest.raises(PortInUse, match="FAKE_PORT"):
+                service.register(cell(ns, "def hello(x): return x"))
+            assert _stand_ins_of_this_process() == before
+            [state] = [p for p in service.journal.platforms() if p.platform == "fake"]
+            assert state.state == "error" and "PortInUse" in state.detail
+        finally:
+            service.stop(timeout=1)
 
 
 def test_the_outcome_carries_what_the_payload_printed_and_logged(service, ns):
@@ -297,7 +300,9 @@ def test_polynb_records_shows_this_notebooks_records_unless_asked_for_all(tmp_pa
     polynb.shutdown()
     monkeypatch.setenv("POLYNB_JOURNAL_DIR", str(tmp_path / ".polynb"))
     monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "other.ipynb"))
-    Journal(tmp_path / ".polynb").open("fake", "theirs", 1)
+    theirs = Journal(tmp_path / ".polynb")
+    theirs.open("fake", "theirs", 1)
+    theirs.close_db()  # commits what it queued, as the other kernel would long before this one reads
     monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "mine.ipynb"))
     try:
         polynb.get_journal().open("fake", "mine", 2)

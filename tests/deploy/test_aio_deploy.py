@@ -20,7 +20,7 @@ from platforms.aio.test_aio_wire import INPUT, OUTPUT
 from support import POLYNB, check_running, environ_without, stop, wait_until
 
 from polynb.journal import Journal
-from polynb.platforms.aio.local import NatsServer
+from polynb.platforms.aio.natsserver import NatsServer
 
 SAMPLE = Path(__file__).resolve().parent / "aio" / "worker.ipynb"
 SETTLE = 60.0

@@ -167,3 +167,30 @@ def test_an_unreadable_polynb_yaml_is_reported_in_its_own_entry(server, tmp_path
     listing = server.get("/polynb/api/journals")
     assert listing.status_code == 200
     assert "cannot find the journal" in listing.json()["journals"][0]["error"]
+
+
+def test_counts_are_the_notebooks_own_executions_of_each_version_and_the_folder_is_a_choice(server, tmp_path):
+    """Two notebooks share a folder's journal; a payload was registered twice. The panel counts what the record
+    scope counts: this notebook's executions of the listed version, unless it asks for the whole folder."""
+    from polynb.journal import Journal
+
+    work = tmp_path / "root" / "work"
+    journal = Journal(work / ".polynb")
+    for notebook, runs in (("demo.ipynb", {1: 2, 2: 3}), ("other.ipynb", {2: 5})):
+        journal.notebook = str((work / notebook).resolve())
+        for version, count in runs.items():
+            journal.payload_registered("fake", "hello", version, f"d{version}", "hello", "src", {}, None, None)
+            for _ in range(count):
+                record_id = journal.open("fake", "hello", 1)
+                journal.started(record_id, version)
+                journal.close(record_id, output=1)
+    journal.close_db()
+    server.post("/api/sessions", {"path": "work/demo.ipynb", "type": "notebook", "kernel": {"name": "python3"}})
+
+    mine = server.get("/polynb/api/journals").json()["journals"][0]
+    assert [(p["version"], p["executions"]) for p in mine["payloads"]] == [(2, 3)]
+    assert len(mine["executions"]) == 5
+    folder = server.get("/polynb/api/journals", params={"scope": "folder"}).json()["journals"][0]
+    assert [(p["version"], p["executions"]) for p in folder["payloads"]] == [(2, 8)]
+    assert len(folder["executions"]) == 10
+    assert server.get("/polynb/api/journals", params={"scope": "everything"}).status_code == 400

@@ -77,6 +77,7 @@ def test_records_left_open_by_a_process_that_died_are_interrupted_on_open(tmp_pa
 def test_open_records_of_a_live_process_are_left_alone(tmp_path):
     first = Journal(tmp_path)
     record_id = first.open("fake", "hello", 1)
+    first.flush()  # the open is queued: another connection sees it once it is committed
     second = Journal(tmp_path)
     assert second.interrupted_on_open == 0
     assert second.get(record_id).status == RECEIVED
@@ -120,6 +121,7 @@ def test_observers_hear_every_change_and_a_broken_observer_costs_nothing(tmp_pat
 def test_a_readonly_journal_reads_and_cannot_write(tmp_path):
     writer = Journal(tmp_path)
     record_id = writer.open("fake", "hello", 1)
+    writer.flush()  # the open is queued: another connection sees it once it is committed
     reader = Journal(tmp_path, readonly=True)
     assert reader.get(record_id).input == 1
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
@@ -189,3 +191,41 @@ def test_kernels_writing_one_journal_at_once_never_repeat_a_seq(tmp_path):
     assert [w.wait(120) for w in writers] == [0, 0, 0, 0]
     seqs = [row[0] for row in sqlite3.connect(tmp_path / "journal.sqlite").execute("SELECT seq FROM executions")]
     assert len(seqs) == 1600 and len(set(seqs)) == 1600
+
+
+def status_on_disk(tmp_path, record_id):
+    """The record's status as another connection (another process) reads the file."""
+    with sqlite3.connect(tmp_path / "journal.sqlite") as db:
+        row = db.execute("SELECT status FROM executions WHERE id=?", (record_id,)).fetchone()
+    return row[0] if row else None
+
+
+def test_close_returns_once_the_final_state_is_committed(tmp_path):
+    """The platform is answered after close returns: by then any reader of the file sees the final state."""
+    journal = Journal(tmp_path)
+    record_id = journal.open("fake", "hello", 1)
+    journal.started(record_id, 1)
+    journal.close(record_id, output=2)
+    assert status_on_disk(tmp_path, record_id) == SUCCEEDED
+
+
+def test_observers_hear_of_a_change_once_it_is_committed(tmp_path):
+    journal = Journal(tmp_path)
+    seen = []
+    journal.observe(lambda kind, key: seen.append(status_on_disk(tmp_path, key)) if kind == "execution" else None)
+    record_id = journal.open("fake", "hello", 1)
+    journal.close(record_id, output=2)
+    assert len(seen) == 2 and seen[0] in (RECEIVED, SUCCEEDED) and seen[1] == SUCCEEDED  # on disk when heard
+
+
+def test_a_write_held_up_by_another_kernels_lock_commits_once_it_is_released(tmp_path):
+    """The writer waits for the file (busy timeout) off the caller's thread: open returns at once."""
+    journal = Journal(tmp_path)
+    other_kernel = sqlite3.connect(tmp_path / "journal.sqlite", isolation_level=None)
+    other_kernel.execute("BEGIN IMMEDIATE")
+    record_id = journal.open("fake", "hello", 1)  # queued: does not wait for the lock
+    closed = journal.closing(record_id, output=2)
+    assert not closed.done()
+    other_kernel.execute("COMMIT")
+    closed.result(timeout=30)
+    assert status_on_disk(tmp_path, record_id) == SUCCEEDED

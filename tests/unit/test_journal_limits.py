@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from polynb import jsonvalue
-from polynb.config import CORE_SETTINGS, ConfigError, Settings
+from polynb.config import ConfigError, Settings
 from polynb.journal import FILENAME, Journal
 
 MIB = 1 << 20
@@ -15,6 +15,7 @@ FIELDS = ("input", "output", "error", "traceback", "stdout", "stderr", "logs")
 
 def stored_sizes(journal: Journal, record_id: str) -> dict[str, int]:
     """Bytes each field takes in the SQLite row, as any reader of the file sees them."""
+    journal.flush()  # writes are queued: another connection sees them once committed
     with sqlite3.connect(journal.directory / FILENAME) as db:
         row = db.execute(f"SELECT {', '.join(f'CAST({f} AS BLOB)' for f in FIELDS)} FROM executions WHERE id=?",
                          (record_id,)).fetchone()
@@ -22,12 +23,12 @@ def stored_sizes(journal: Journal, record_id: str) -> dict[str, int]:
 
 
 def test_the_default_limit_is_one_mebibyte():
-    assert Settings({"core": CORE_SETTINGS}, environ={}, path=None).core["max_record_bytes"] == MIB
+    assert Settings({}, environ={}, path=None).core.max_record_bytes == MIB
 
 
 def test_a_limit_too_small_to_hold_the_mark_is_refused():
     with pytest.raises(ConfigError, match="max_record_bytes"):
-        Settings({"core": CORE_SETTINGS}, environ={"POLYNB_MAX_RECORD_BYTES": "10"}, path=None)
+        Settings({}, environ={"POLYNB_MAX_RECORD_BYTES": "10"}, path=None)
 
 
 def test_every_field_over_the_limit_is_cut_to_it_and_marked_with_its_size(tmp_path):

@@ -30,9 +30,7 @@ def test_a_symlink_that_points_elsewhere_is_not_inside(tmp_path):
 
 
 def node(workflow: str) -> appconfig.NodeSpec:
-    settings = {"product": "demo", "version": "v1.0.0", "workflow": workflow, "workflow_type": "data",
-                "object_store": None, "ack_wait": 30.0}
-    return appconfig.derive_spec(settings, "task1", "task", subscribe=("trig",), nats_url="nats://127.0.0.1:4222")
+    return appconfig.derive_spec(appconfig.Placement("demo", "v1.0.0", workflow), "task1", "task", subscribe=("trig",), nats_url="nats://127.0.0.1:4222")
 
 
 def test_an_aio_workflow_name_cannot_write_its_app_config_outside_the_config_folder(tmp_path):

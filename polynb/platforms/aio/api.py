@@ -27,7 +27,7 @@ def request(workflow: str | None = None, payload: Any = None, timeout: float | N
     (default: the ``request_timeout`` setting, else ``core.call_timeout``) raises :class:`CallTimeout`.
     """
     service, binding = _binding()
-    wait = call_timeout(timeout if timeout is not None else binding.settings["request_timeout"])
+    wait = call_timeout(timeout if timeout is not None else binding.settings.request_timeout)
     return service.call(binding.request(workflow, payload, wait), label=f"AIO request to {workflow or 'workflow'}")
 
 

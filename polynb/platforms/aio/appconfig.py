@@ -48,6 +48,18 @@ class NodeSpec:
     process_config: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a node named by a cell or a KRT file lives: product, version, default workflow, delivery."""
+
+    product: str
+    version: str
+    workflow: str
+    workflow_type: str = "data"
+    object_store: str | None = None
+    ack_wait: float = 30.0
+
+
 def lookup(data: Mapping[str, Any], dotted: str) -> Any:
     """A dotted key of a nested mapping, or None."""
     value: Any = data
@@ -124,23 +136,23 @@ def spec_from_app_config(data: Mapping[str, Any], ack_wait: float | None = None,
     )
 
 
-def derive_spec(settings: Mapping[str, Any], process: str, runner: str, workflow: str | None = None,
+def derive_spec(placement: Placement, process: str, runner: str, workflow: str | None = None,
                 subscribe: tuple[str, ...] = (), nats_url: str | None = None) -> NodeSpec:
-    """A node named by a cell, with the managers' names under the ``aio`` settings' product and version."""
+    """A node named by a cell (or a KRT file), with the managers' names under the placement's product and version."""
     names.check_process_name(process)
     if runner not in RUNNERS:
         raise ValueError(f"--runner must be one of {', '.join(RUNNERS)}, not {runner!r}")
-    product, version = settings["product"], settings["version"]
-    workflow = workflow or settings["workflow"]
+    product, version = placement.product, placement.version
+    workflow = workflow or placement.workflow
     stream = names.stream(product, version, workflow)
-    store = settings["object_store"]
+    store = placement.object_store
     return NodeSpec(
-        product=product, version=version, workflow=workflow, workflow_type=settings["workflow_type"],
+        product=product, version=version, workflow=workflow, workflow_type=placement.workflow_type,
         process=process, runner=runner, nats_url=nats_url, stream=stream, output=names.subject(stream, process),
         inputs=tuple(names.input_subject(stream, sub) for sub in subscribe),
         buckets=names.kv_buckets(product, version, workflow, process),
         object_store=names.object_store(product, version, store, workflow) if store else None,
-        ack_wait=settings["ack_wait"],
+        ack_wait=placement.ack_wait,
     )
 
 

@@ -20,9 +20,8 @@ from nats.js.errors import NoStreamResponseError
 
 from ... import progress
 from ...calls import CallTimeout, call_timeout
-from ...config import Section
 from ...execution import UNAVAILABLE, Arrival, Host
-from ...local import start_local
+from ...local import LocalStandIn, start_local
 from ...payload import PayloadVersion
 from ...runner import call_payload
 from ..base import READY, Binding
@@ -30,6 +29,7 @@ from . import appconfig, handlers, managers, wire
 from .appconfig import NodeSpec
 from .context import NodeContext
 from .node import PLATFORM, Delivery, Node
+from .settings import AioSettings
 
 log = logging.getLogger("polynb.aio")
 RECONNECTING = "reconnecting"
@@ -93,13 +93,15 @@ class RunnerThread:
 class AioBinding(Binding[Delivery]):
     """polynb as KAI Python SDK nodes (fact sheet ``aio.md``); an execution's context is its NATS delivery."""
 
+    settings: AioSettings
+
     needs_entry = False
 
-    def __init__(self, service: Host, settings: Section) -> None:
+    def __init__(self, service: Host, settings: AioSettings) -> None:
         super().__init__(service, settings)
         self.url: str | None = None
         self.client: Client | None = None
-        self.local = None
+        self.local: LocalStandIn | None = None
         self.nodes: dict[str, Node] = {}
         self.runners: dict[str, RunnerThread] = {}
         self.versions: dict[str, PayloadVersion] = {}  # the latest registered per node, whose finalizer runs at stop
@@ -108,17 +110,17 @@ class AioBinding(Binding[Delivery]):
     # -- connection ------------------------------------------------------------------------------------
     async def start(self) -> None:
         self.app_config = appconfig.read_app_config()
-        standin = self.settings["standin_url"]
-        self.url = self.settings["nats_url"] or appconfig.lookup(self.app_config, "nats.url") or standin
+        standin = self.settings.standin_url
+        self.url = self.settings.nats_url or appconfig.lookup(self.app_config, "nats.url") or standin
         self.config_dir: Path | None = None  # where app.yaml files go when the NATS is polynb's stand-in
         if not self.url:
             self.local = await start_local(PLATFORM)
             self.url = self.local.info["url"]
             self.config_dir = Path(self.local.info["config_dir"])
-        elif self.url == standin and self.settings["standin_config_dir"]:
-            self.config_dir = Path(self.settings["standin_config_dir"])
+        elif self.url == standin and self.settings.standin_config_dir:
+            self.config_dir = Path(self.settings.standin_config_dir)
         own = self.local is not None or self.url == standin
-        self.manage = self.settings["manage"] if self.settings["manage"] is not None else own
+        self.manage = self.settings.manage if self.settings.manage is not None else own
         self.client = await self._connect()
         self.js = self.client.jetstream()
         self.set_status(READY, self.url)
@@ -174,9 +176,12 @@ class AioBinding(Binding[Delivery]):
         options = version.payload.options
         subscribe = tuple(options.get("subscribe") or ())
         if appconfig.lookup(self.app_config, "metadata.process_name") == version.name:
-            spec = appconfig.spec_from_app_config(self.app_config, self.settings["ack_wait"], subscribe)
+            spec = appconfig.spec_from_app_config(self.app_config, self.settings.ack_wait, subscribe)
         else:
-            spec = appconfig.derive_spec(self.settings, version.name, options.get("runner") or "task",
+            settings = self.settings
+            placement = appconfig.Placement(settings.product, settings.version, settings.workflow,
+                                            settings.workflow_type, settings.object_store, settings.ack_wait)
+            spec = appconfig.derive_spec(placement, version.name, options.get("runner") or "task",
                                          options.get("workflow"), subscribe, self.url)
         if spec.runner != "trigger" and not spec.inputs:
             raise ValueError(f"a {spec.runner} node needs --subscribe PROCESS ... (or an app.yaml at "
@@ -199,7 +204,7 @@ class AioBinding(Binding[Delivery]):
             await managers.apply_node(self.js, spec)
             if self.config_dir is not None:
                 managers.write_app_config(self.config_dir, spec)
-        node = Node(self.service, self.client, spec, self._run_hook)
+        node = Node(self.service, self.client, spec, self._run_hook, concurrency=max(1, self.settings.concurrency))
         await node.open()
         await node.run_user(handlers.lifecycle_function(version, "initializer"), "initializer")
         await node.subscribe()
@@ -253,7 +258,7 @@ class AioBinding(Binding[Delivery]):
 
     # -- requests from the notebook --------------------------------------------------------------------
     def trigger_of(self, workflow: str | None) -> Node:
-        workflow = workflow or self.settings["workflow"]
+        workflow = workflow or self.settings.workflow
         for node in self.nodes.values():
             if node.spec.runner == "trigger" and node.spec.workflow == workflow:
                 return node

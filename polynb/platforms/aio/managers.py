@@ -78,10 +78,9 @@ def specs_from_krt(krt: Mapping[str, Any], product: str, nats_url: str, ack_wait
     specs = []
     for workflow in krt.get("workflows") or []:
         for process in workflow.get("processes") or []:
-            settings = {"product": product, "version": version, "workflow": workflow["name"],
-                        "workflow_type": workflow.get("type", "data"), "ack_wait": ack_wait,
-                        "object_store": (process.get("objectStore") or {}).get("name")}
-            spec = appconfig.derive_spec(settings, process["name"], str(process["type"]).lower(),
+            placement = appconfig.Placement(product, version, workflow["name"], workflow.get("type", "data"),
+                                            (process.get("objectStore") or {}).get("name"), ack_wait)
+            spec = appconfig.derive_spec(placement, process["name"], str(process["type"]).lower(),
                                          subscribe=tuple(process.get("subscriptions") or ()), nats_url=nats_url)
             store = process.get("objectStore") or {}
             if store.get("name") and store.get("scope", "workflow") == "product":

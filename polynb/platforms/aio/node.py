@@ -57,8 +57,10 @@ class Node:
     """A running node; the binding creates one per ``%%aio_node`` process and swaps its payload version freely."""
 
     def __init__(self, service: Host, client: Client, spec: NodeSpec,
-                 run_hook: Callable[[str, str, Callable[[], Any]], Awaitable[Any]]) -> None:
+                 run_hook: Callable[[str, str, Callable[[], Any]], Awaitable[Any]], concurrency: int) -> None:
         self.service, self.client, self.spec = service, client, spec
+        self._slots = asyncio.Semaphore(concurrency)  # deliveries that run at once; the others wait, kept alive
+        self._deliveries: set[asyncio.Future] = set()
         self.js = client.jetstream()
         self.loop = service.loop
         self._run_hook = run_hook  # runs initializer / finalizer user code, journaled
@@ -176,11 +178,25 @@ class Node:
 
     # -- consuming (task, exit) ----------------------------------------------------------------------
     async def _on_message(self, msg: Msg) -> None:
-        """One delivery, start to ack; never raises (a bad message must not stop the subscription)."""
+        """Take each delivery at once: from now until its ack it is acked in progress, while it waits for one of
+        the node's ``concurrency`` slots and while it runs, so a backlog longer than the ack wait (a kernel
+        restart) is never redelivered behind polynb's back. With one slot (the default, as the SDK) deliveries run
+        one at a time in delivery order; with more (``POLYNB_AIO_CONCURRENCY``) side by side, in no order, which
+        KAI does not promise within a subject either. The server bounds how many wait (max ack pending)."""
+        keep_alive = asyncio.ensure_future(self._in_progress(msg))
+        delivery = asyncio.ensure_future(self._take(msg, keep_alive))
+        self._deliveries.add(delivery)
+        delivery.add_done_callback(self._deliveries.discard)
+
+    async def _take(self, msg: Msg, keep_alive: asyncio.Future) -> None:
+        """One delivery, slot to ack; never raises (a bad message must not stop the subscription)."""
         try:
-            await self._handle(msg)
+            async with self._slots:
+                await self._handle(msg)
         except Exception as exc:
             log.warning("aio: %s could not finish a message on %s: %s", self.spec.process, msg.subject, exc)
+        finally:
+            keep_alive.cancel()
 
     async def _handle(self, msg: Msg) -> None:
         meta = {"subject": msg.subject, "delivered": _delivered(msg)}
@@ -195,23 +211,19 @@ class Node:
             return
         self.current_request_id = message.request_id
         delivery = Delivery(self, message, msg.subject)
-        keep_alive = asyncio.ensure_future(self._in_progress(msg))
-        try:
-            outcome = await self.service.execute(Arrival(
-                PLATFORM, self.spec.process, wire.describe(message), delivery,
-                meta={**meta, "request_id": message.request_id, "from_node": message.from_node}))
-            sent_ok = await _settle(delivery.sdk.messaging.sent)
-            if not outcome.delivered:
-                await msg.nak()  # not this replica's to answer: another one (or a restart) takes it
-                return
-            if not outcome.ok:
-                text = delivery.failure or wire.handler_error_text(message.from_node, self.spec.process, outcome.error)
-                await self.publish(wire.error_message(message.request_id, text, self.spec.process))
-            if not sent_ok:
-                await msg.nak()  # an output never reached the stream: redeliver rather than lose it
-                return
-        finally:
-            keep_alive.cancel()
+        outcome = await self.service.execute(Arrival(
+            PLATFORM, self.spec.process, wire.describe(message), delivery,
+            meta={**meta, "request_id": message.request_id, "from_node": message.from_node}))
+        sent_ok = await _settle(delivery.sdk.messaging.sent)
+        if not outcome.delivered:
+            await msg.nak()  # not this replica's to answer: another one (or a restart) takes it
+            return
+        if not outcome.ok:
+            text = delivery.failure or wire.handler_error_text(message.from_node, self.spec.process, outcome.error)
+            await self.publish(wire.error_message(message.request_id, text, self.spec.process))
+        if not sent_ok:
+            await msg.nak()  # an output never reached the stream: redeliver rather than lose it
+            return
         await msg.ack()
 
     async def _in_progress(self, msg: Msg) -> None:

@@ -15,7 +15,6 @@ import grpc
 import httpx
 
 from ... import generic_env, headless
-from ...config import Section
 from ...execution import Arrival, Host
 from ...local import LocalStandIn, start_local
 from ...payload import PayloadVersion
@@ -23,7 +22,8 @@ from ..base import READY, STARTING, Binding
 from . import wire
 from .entities import definition_of
 from .protolib import LIBRARY, ProtoError
-from .server import EntityRegistration, Registry, StreamStep, UserFunction, serve
+from .settings import CloudStateSettings
+from .userfunction import EntityRegistration, Registry, StreamStep, UserFunction, serve
 
 log = logging.getLogger("polynb.cloudstate")
 PLATFORM = "cloudstate"
@@ -37,9 +37,11 @@ DISCOVERY_TIMEOUT = 60.0
 class CloudStateBinding(Binding[StreamStep]):
     """The context of an execution is the entity stream's step, run by ``run_payload`` on a worker thread."""
 
+    settings: CloudStateSettings
+
     needs_entry = False
 
-    def __init__(self, service: Host, settings: Section) -> None:
+    def __init__(self, service: Host, settings: CloudStateSettings) -> None:
         super().__init__(service, settings)
         self.registry = Registry()
         self.local: LocalStandIn | None = None
@@ -49,10 +51,10 @@ class CloudStateBinding(Binding[StreamStep]):
         self.user_function = UserFunction(self.registry, self._execute, self._report, ready=self.notebook_ran)
 
     async def start(self) -> None:
-        host = self.settings["host"] or self.settings["generic_host"] or self.service.settings.core["bind_host"]
+        host = self.settings.host or self.settings.generic_host or self.service.settings.core.bind_host
         self.server, port = await serve(self.user_function, host, self.listen_port(), PORT_VARIABLE)
         self.address = f"{host}:{port}"
-        self.proxy_grpc, self.proxy_http = self.settings["proxy"], self.settings["proxy_http"]
+        self.proxy_grpc, self.proxy_http = self.settings.proxy, self.settings.proxy_http
         if not self.proxy_grpc:
             self.local = await start_local(PLATFORM, env={
                 "USER_FUNCTION_HOST": host, "USER_FUNCTION_PORT": str(port),
@@ -66,12 +68,12 @@ class CloudStateBinding(Binding[StreamStep]):
     def listen_port(self) -> int:
         """POLYNB_CLOUDSTATE_PORT, else PORT (unless another platform took it), else a free port; with a
         real proxy configured, 8080, where its USER_FUNCTION_PORT looks by default."""
-        if self.settings["port"] is not None:
-            return self.settings["port"]
-        generic = generic_env.take("PORT", self.settings["generic_port"], PLATFORM, PORT_VARIABLE)
+        if self.settings.port is not None:
+            return self.settings.port
+        generic = generic_env.take("PORT", self.settings.generic_port, PLATFORM, PORT_VARIABLE)
         if generic is not None:
             return generic
-        return PROXY_DEFAULT_PORT if self.settings["proxy"] else 0
+        return PROXY_DEFAULT_PORT if self.settings.proxy else 0
 
     def _notebook_has_run(self) -> None:
         """Discovery may answer: at once when interactive (called from ``start``, nothing registered yet);

@@ -1,6 +1,6 @@
 """One event-sourced entity instance: recovery from snapshot and events, then commands, with no transport.
 
-The gRPC stream (``server.py``) feeds it; everything here that calls user code runs on a worker thread
+The gRPC stream (``userfunction.py``) feeds it; everything here that calls user code runs on a worker thread
 inside a journaled execution. A failed command leaves the state and the sequence as they were.
 """
 from __future__ import annotations

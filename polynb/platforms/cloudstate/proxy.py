@@ -1,4 +1,4 @@
-"""The local CloudState proxy (``polynb up cloudstate``): drives a user function as the real proxy does.
+"""The local CloudState proxy that ``polynb up cloudstate`` runs: drives a user function as the real proxy does.
 
 It discovers the user function (``USER_FUNCTION_HOST``/``USER_FUNCTION_PORT``), keeps one ``handle``
 stream per entity id with commands serialised on it, persists events and snapshots in SQLite and replays
@@ -11,11 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import tempfile
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -26,11 +23,9 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_reflection.v1alpha._async import ReflectionServicer
 
 from ...backoff import Backoff
-from ...config import core_section
 from ...jsonbody import BodyRefused
 from ...jsonhandler import JsonHandler
-from ...ports import listen_grpc, listen_http, url_host
-from ..base import StandIn
+from ...ports import listen_grpc, listen_http
 from . import proxyhttp, wire
 from .protolib import standard_files
 from .protos.gen.cloudstate import entity_pb2, entity_pb2_grpc
@@ -103,33 +98,32 @@ def with_standard_imports(files: list) -> list:
     return list(ordered.values())
 
 
-class LocalProxy(StandIn):
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.settings = settings
+class Proxy:
+    """The proxy's side of the protocol: discovers the user function, routes client calls (gRPC and HTTP/JSON)
+    to its entities, keeps event-sourced entities' journals in the store."""
+
+    def __init__(self, store: EventStore, user_function: str) -> None:
+        self.store = store
+        self.user_function = user_function
         self.discovery: Discovery | None = None
         self.drivers: dict[tuple[str, str], Driver] = {}
         self._tasks: set[asyncio.Task] = set()
 
     # -- lifecycle -----------------------------------------------------------------------------------------
-    async def start(self) -> Mapping[str, Any]:
-        db = self.settings["proxy_db"] or os.path.join(tempfile.gettempdir(), "polynb-cloudstate-proxy.sqlite")
-        self.store = EventStore(Path(db))
-        self.user_function = f"{self.settings['user_function_host']}:{self.settings['user_function_port']}"
+    async def start(self, host: str, grpc_port: int, http_port: int) -> tuple[int, int]:
+        """Serve gRPC and HTTP on ``host`` (port 0: a free one) and discover in the background; the bound ports."""
         self.channel = grpc.aio.insecure_channel(self.user_function)
         self.server = grpc.aio.server()
         self.server.add_generic_rpc_handlers([_EntityCalls(self)])
         reflection_pb2_grpc.add_ServerReflectionServicer_to_server(_LiveReflection(self), self.server)
-        host = core_section()["bind_host"]
-        grpc_port = listen_grpc(self.server, "cloudstate", host, self.settings["proxy_port"], "CLOUDSTATE_PROXY_PORT")
+        grpc_port = listen_grpc(self.server, "cloudstate", host, grpc_port, "CLOUDSTATE_PROXY_PORT")
         await self.server.start()
         app = tornado.web.Application([(r"/\.polynb/discover", _Rediscover, {"proxy": self}),
                                        (r"/.*", _HttpApi, {"proxy": self})])
         self.http = tornado.httpserver.HTTPServer(app)
-        http_port = listen_http(self.http, "cloudstate", host, self.settings["proxy_http_port"],
-                                "CLOUDSTATE_PROXY_HTTP_PORT")
+        http_port = listen_http(self.http, "cloudstate", host, http_port, "CLOUDSTATE_PROXY_HTTP_PORT")
         self._discovering = asyncio.ensure_future(self.discover_until_answered())
-        return {"grpc": f"{url_host(host)}:{grpc_port}", "http": f"http://{url_host(host)}:{http_port}",
-                "user_function": self.user_function, "db": str(db)}
+        return grpc_port, http_port
 
     async def stop(self) -> None:
         self._discovering.cancel()
@@ -238,7 +232,7 @@ class LocalProxy(StandIn):
 class _EntityCalls(grpc.GenericRpcHandler):
     """Every entity method, looked up per call so that re-discovery takes effect at once."""
 
-    def __init__(self, proxy: LocalProxy) -> None:
+    def __init__(self, proxy: Proxy) -> None:
         self.proxy = proxy
 
     def service(self, details):
@@ -272,7 +266,7 @@ class _EntityCalls(grpc.GenericRpcHandler):
 class _LiveReflection(ReflectionServicer):
     """Server reflection over whatever was discovered last."""
 
-    def __init__(self, proxy: LocalProxy) -> None:
+    def __init__(self, proxy: Proxy) -> None:
         self.proxy = proxy
 
     @property
@@ -294,7 +288,7 @@ class _ProxyHandler(JsonHandler):
 
     body_limit = BODY_LIMIT
 
-    def initialize(self, proxy: LocalProxy) -> None:
+    def initialize(self, proxy: Proxy) -> None:
         self.proxy = proxy
 
 

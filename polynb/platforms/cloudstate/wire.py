@@ -13,6 +13,7 @@ from typing import Any as AnyValue
 from google.protobuf import any_pb2, wrappers_pb2
 from google.protobuf.message import DecodeError, Message
 
+from ... import jsonbody
 from .protos.gen.cloudstate import crdt_pb2, entity_pb2, event_sourced_pb2
 
 MESSAGE_PREFIX = "type.googleapis.com/"
@@ -94,7 +95,7 @@ def unpack(payload: any_pb2.Any, message_class: Callable[[str], type[Message]]) 
             return _PRIMITIVES[scalar].FromString(payload.value).value
         if url.startswith(JSON_PREFIX):
             text = wrappers_pb2.StringValue.FromString(payload.value).value
-            return Json(json.loads(text), url[len(JSON_PREFIX):])
+            return Json(jsonbody.loads(text), url[len(JSON_PREFIX):])
         if "/" not in url:
             raise WireError(f"malformed Any: type URL {url!r} has no prefix")
         name = url.rsplit("/", 1)[1]

@@ -14,7 +14,7 @@ from typing import Any
 
 from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from . import wire
-from .executor import ColoniesBinding
+from .binding import ColoniesBinding
 
 log = logging.getLogger("polynb.colonies")
 FINISHED = (wire.SUCCESS, wire.FAILED, wire.CANCELLED)
@@ -92,10 +92,11 @@ class Submission:
             except wire.ColoniesError as exc:
                 log.warning("colonies: following %s: %s", self.processid[:12], exc)
                 changed = False
-            if changed:
+            settled = len(self._settled) == len(self.processes)
+            if changed or settled:  # settled: the final state, even when wait() fetched it first
                 for listener in list(self._listeners):
                     listener(self)
-            if len(self._settled) == len(self.processes):
+            if settled:
                 return
             await asyncio.sleep(self.poll_interval)
 
@@ -268,7 +269,7 @@ def _spec(binding: ColoniesBinding, given: dict, serving: Mapping[tuple[str, str
                          f"got {', '.join(sorted(unknown)) or 'no funcname'}")
     args, kwargs = wire.encode_arguments(given.pop("args", []), given.pop("kwargs", {}) or {})
     funcname = given.pop("funcname")
-    executortype = given.pop("executortype", None) or binding.settings["executor_type"]
+    executortype = given.pop("executortype", None) or binding.settings.executor_type
     return wire.function_spec(
         funcname, colonyname=binding.connection.colony, args=args, kwargs=kwargs, executortype=executortype,
         nodename=given.pop("nodename", None), dependencies=given.pop("dependencies", ()),

@@ -147,8 +147,8 @@ def encode_error(error: ColoniesError) -> str:
 def decode_reply(body: bytes | str) -> tuple[str, Any]:
     """(payloadtype, result) of a reply; an error reply raises its typed :class:`ColoniesError`."""
     try:
-        reply = json.loads(body)
-        result = json.loads(base64.b64decode(reply["payload"]).decode()) if reply.get("payload") else None
+        reply = jsonbody.loads(body, expect=dict)
+        result = jsonbody.loads(base64.b64decode(reply["payload"]).decode()) if reply.get("payload") else None
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise ConnectionFailed(f"not a Colonies reply: {exc}: {str(body)[:200]}") from None
     if reply.get("error"):

@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import mimetypes
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,9 @@ import tornado.httpserver
 import tornado.web
 
 from ... import jsonbody
-from ...config import Section, core_section
-from ...journal import default_directory
 from ...jsonbody import BodyRefused
 from ...jsonhandler import JsonHandler
 from ...paths import PathEscape, inside
-from ...ports import listen_http, url_host
-from ..base import StandIn
 from . import ko as kos
 from . import wire
 
@@ -308,28 +303,4 @@ def application(activator: Activator) -> tornado.web.Application:
         (r"/([^/]+/[^/]+/[^/]+/[^/]+)", _Execute, given),
     ], log_function=lambda handler: log.debug("%s %s %s", handler.get_status(), handler.request.method,
                                               handler.request.uri))
-
-
-class LocalActivator(StandIn):
-    """``polynb up kgrid``: the activator on ``core.bind_host`` (port ``KGRID_ACTIVATOR_PORT``, default free)."""
-
-    def __init__(self, settings: Section) -> None:
-        self.settings = settings
-
-    async def start(self) -> Mapping[str, Any]:
-        shelf = Path(self.settings["activator_shelf"] or default_directory() / "kgrid" / "activator")
-        shelf.mkdir(parents=True, exist_ok=True)
-        kos_dir = Path(self.settings["kos_dir"]) if self.settings["kos_dir"] else None
-        self.activator = Activator(shelf, kos_dir)
-        problems = self.activator.load_shelves()
-        self.server = tornado.httpserver.HTTPServer(application(self.activator))
-        host = core_section()["bind_host"]
-        port = listen_http(self.server, "kgrid", host, self.settings["activator_port"], "KGRID_ACTIVATOR_PORT")
-        self.activator.base = f"http://{url_host(host)}:{port}"
-        return {"url": self.activator.base, "shelf": str(shelf), "kos": sorted(self.activator.endpoints),
-                "problems": problems}
-
-    async def stop(self) -> None:
-        self.server.stop()
-        await self.activator.close()
 

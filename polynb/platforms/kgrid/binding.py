@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 
 from ... import generic_env
-from ...config import Section
 from ...execution import Host
 from ...local import LocalStandIn, start_local
 from ...payload import PayloadVersion
@@ -23,6 +22,7 @@ from ..base import READY, STARTING, Binding
 from . import ko as kos
 from . import wire
 from .runtime import PLATFORM, KgridRuntime, RuntimeOptions
+from .settings import KgridSettings
 from .shelf import Shelf
 
 log = logging.getLogger("polynb.kgrid")
@@ -38,26 +38,29 @@ class ActivationError(RuntimeError):
 class KgridBinding(Binding[None]):
     """Registered payloads need no context: a KGrid endpoint gets its JSON input and nothing else."""
 
-    def __init__(self, service: Host, settings: Section) -> None:
+    settings: KgridSettings
+
+    def __init__(self, service: Host, settings: KgridSettings) -> None:
         super().__init__(service, settings)
         self.local: LocalStandIn | None = None
         self.runtime: KgridRuntime | None = None
         self._notebook: dict[str, PayloadVersion] = {}
 
     async def start(self) -> None:
-        if self.settings["debug"]:
+        if self.settings.debug:
             log.setLevel(logging.DEBUG)
-        adapter = self.settings["adapter_url"]
+        adapter = self.settings.adapter_url
         if not adapter:
             self.local = await start_local(PLATFORM, env=self._stand_in_env())
             adapter = self.local.info["url"]
         self.activator_url = wire.strip_slash(adapter)
-        shelf = Shelf(self.settings["shelf_dir"] or self.service.journal.directory / "kgrid" / "pyshelf")
+        shelf = Shelf(self.settings.shelf_dir or self.service.journal.directory / "kgrid" / "pyshelf")
         options = RuntimeOptions(
-            adapter_url=self.activator_url, env_url=self.settings["env_url"],
-            host=self.service.settings.core["bind_host"],
+            adapter_url=self.activator_url, env_url=self.settings.env_url,
+            host=self.service.settings.core.bind_host,
             port=self.listen_port(), moved_by=PORT_VARIABLE,
-            heartbeat=self.settings["heartbeat"], cache_strategy=self._cache_strategy)
+            heartbeat=self.settings.heartbeat, cache_strategy=self._cache_strategy,
+            artifact_origins=self.settings.artifact_origins)
         self.runtime = KgridRuntime(self.service, shelf, options, self._notebook_function, self._state_changed)
         await self.runtime.start()
         self._state_changed()
@@ -65,24 +68,24 @@ class KgridBinding(Binding[None]):
     def listen_port(self) -> int:
         """POLYNB_KGRID_PORT, else PORT (as the real runtime, unless another platform took it), else
         KGRID_PYTHON_ENV_PORT, else a free port, or 5000 when KGRID_PYTHON_ENV_URL says where the runtime is."""
-        if self.settings["runtime_port"] is not None:
-            return self.settings["runtime_port"]
-        generic = generic_env.take("PORT", self.settings["port_override"], PLATFORM, PORT_VARIABLE)
+        if self.settings.runtime_port is not None:
+            return self.settings.runtime_port
+        generic = generic_env.take("PORT", self.settings.port_override, PLATFORM, PORT_VARIABLE)
         if generic is not None:
             return generic
-        if self.settings["port"] is not None:
-            return self.settings["port"]
-        return RUNTIME_DEFAULT_PORT if self.settings["env_url"] else 0
+        if self.settings.port is not None:
+            return self.settings.port
+        return RUNTIME_DEFAULT_PORT if self.settings.env_url else 0
 
     def _stand_in_env(self) -> dict[str, str]:
-        """The stand-in keeps its shelf beside this kernel's journal unless told otherwise."""
-        if os.environ.get("KGRID_ACTIVATOR_SHELF"):
-            return {}
-        return {"KGRID_ACTIVATOR_SHELF": str(self.service.journal.directory / "kgrid" / "activator")}
+        """The stand-in keeps its shelf where the settings say (environment or polynb.yaml), else beside this
+        kernel's journal."""
+        shelf = self.settings.activator_shelf or self.service.journal.directory / "kgrid" / "activator"
+        return {"KGRID_ACTIVATOR_SHELF": str(shelf)}
 
     def _cache_strategy(self) -> str:
         """Read on every activation, like the real runtime reads its environment variable."""
-        return os.environ.get("KGRID_PYTHON_CACHE_STRATEGY") or self.settings["cache_strategy"]
+        return os.environ.get("KGRID_PYTHON_CACHE_STRATEGY") or self.settings.cache_strategy
 
     def _state_changed(self) -> None:
         """Ready once the activator has the runtime's registration; the runtime's detail says why not."""

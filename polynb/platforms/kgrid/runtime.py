@@ -45,6 +45,8 @@ class RuntimeOptions:
     moved_by: str  # the variable a user sets to move the port
     heartbeat: int
     cache_strategy: Callable[[], str]
+    #: origins besides the activator's that artifacts may come from; "*" for any
+    artifact_origins: tuple[str, ...] = ()
 
 
 class KgridRuntime:
@@ -57,6 +59,7 @@ class KgridRuntime:
         self.shelf = shelf
         self.options = options
         self.adapter_url = wire.strip_slash(options.adapter_url)
+        self.artifact_origins = (wire.origin(self.adapter_url), *options.artifact_origins)
         self.notebook_function = notebook_function
         self.on_state = on_state
         self.registered = False
@@ -133,12 +136,36 @@ class KgridRuntime:
             return
         while True:
             await asyncio.sleep(self.options.heartbeat)
+            await self.heartbeat()
+
+    async def heartbeat(self) -> None:
+        """Register again; when another runtime's registration has replaced this one's for the engine (the
+        activator keeps one per engine), register with ``forceUpdate`` so that the activator activates its
+        endpoints here again, and say so: two runtimes of one engine take the activator from each other."""
+        holder = await self._registered_url()
+        if holder is None or wire.strip_slash(holder) == wire.strip_slash(self.url):
             await self.register(False)
+            return
+        log.warning("kgrid: the activator %s had the runtime at %s for the %s engine instead of this one (%s); "
+                    "registered this runtime again", self.adapter_url, holder, wire.ENGINE, self.url)
+        await self.register(True)
+
+    async def _registered_url(self) -> str | None:
+        """The runtime URL the activator holds for this engine, or None when it cannot tell."""
+        try:
+            reply = await self._http.get(f"{self.adapter_url}/proxy/environments/{wire.ENGINE}")
+            held = reply.json().get("url") if reply.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+        return held if isinstance(held, str) else None
 
     # -- activation -------------------------------------------------------------------------------------
     async def activate(self, body: Any) -> tuple[int, dict]:
         """``POST /endpoints``: follow the cache strategy, else download, install and import."""
         descriptor = wire.validate_descriptor(body)
+        refusal = wire.foreign_artifacts(descriptor["baseUrl"], self.artifact_origins)
+        if refusal is not None:
+            raise wire.WireError(403, refusal)
         uri = descriptor["uri"]
         key = wire.endpoint_key(uri)
         try:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from ... import jsonbody
 from ...jsonbody import BodyRefused
@@ -102,6 +103,32 @@ def runtime_info(activator_url: str, url: str) -> dict:
 
 
 # -- activation ---------------------------------------------------------------------------------------
+def origin(url: str) -> str:
+    """``scheme://host:port`` of a URL (the port written out), what artifact sources are compared by."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
+
+
+def foreign_artifacts(base_url: Any, allowed: tuple[str, ...]) -> dict | None:
+    """The runtime's 403 body when a descriptor's ``baseUrl`` is not on an allowed origin, else None.
+
+    The real runtime downloads and imports from any ``baseUrl``: any web page that can POST to it can make it
+    run code. polynb fetches artifacts only from the activator's origin unless ``POLYNB_KGRID_ARTIFACT_ORIGINS``
+    widens it (``*`` for any)."""
+    if "*" in allowed:
+        return None
+    try:
+        source = origin(base_url) if isinstance(base_url, str) else None
+    except ValueError:
+        source = None
+    if source is not None and source in {origin(url) for url in allowed}:
+        return None
+    return {"code": 403, "name": "Forbidden",
+            "description": f"artifacts come only from {', '.join(allowed)}, not from {base_url!r} "
+                           "(POLYNB_KGRID_ARTIFACT_ORIGINS widens this)"}
+
+
 REQUIRED_DESCRIPTOR_KEYS = ("uri", "entry", "function", "artifact", "baseUrl")
 
 
@@ -210,8 +237,8 @@ def result_body(value: Any) -> str:
 def unwrap_result(text: str) -> Any:
     """The adapter's reading of a runtime reply: ``result`` if present, else the JSON, else the text."""
     try:
-        parsed = json.loads(text)
-    except ValueError:
+        parsed = jsonbody.loads(text)
+    except ValueError:  # not JSON, or nested deeper than a reply can be read: the text as it is
         return text
     if isinstance(parsed, dict) and "result" in parsed:
         return parsed["result"]

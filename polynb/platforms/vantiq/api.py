@@ -18,7 +18,7 @@ import polynb
 
 from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from ...progress import InPlaceLine
-from .connector import PLATFORM
+from .binding import PLATFORM
 from .wire import QUERY_TIMEOUT_CODE, render
 
 ANSWER_GRACE = 5.0  # seconds past the timeout for the server's own timeout error to arrive

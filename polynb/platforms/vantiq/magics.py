@@ -8,7 +8,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from polynb.magics import json_argument, parse_options, register_cell
 
 from . import api
-from .connector import PLATFORM
+from .binding import PLATFORM
 
 
 @magics_class

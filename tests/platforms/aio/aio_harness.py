@@ -10,11 +10,11 @@ from typing import Any
 import nats
 from loop_thread import LoopThread
 
-from polynb.config import CORE_SETTINGS, Settings
+from polynb.config import Settings
 from polynb.journal import Journal
 from polynb.payload import Payload
 from polynb.platforms.aio import PLATFORM
-from polynb.platforms.aio.local import NatsServer
+from polynb.platforms.aio.natsserver import NatsServer
 from polynb.service import Service
 
 _workflows = itertools.count(1)
@@ -80,7 +80,7 @@ def new_workflow() -> str:
 def aio_service(folder: Path, url: str, **env: str) -> Service:
     """A polynb service whose AIO binding joins ``url`` and plays the managers (the embedded setup does too)."""
     environ = {"KAI_NATS_URL": url, "POLYNB_AIO_MANAGE": "1", "KAI_PRODUCT_ID": "demo", **env}
-    settings = Settings({"core": CORE_SETTINGS, "aio": PLATFORM.settings}, environ=environ, path=None)
+    settings = Settings({"aio": PLATFORM.settings}, environ=environ, path=None)
     return Service(settings=settings, journal=Journal(folder / ".polynb"), notebook_ns=None)
 
 

@@ -6,8 +6,7 @@ import yaml
 
 from polynb.platforms.aio import appconfig, names
 
-SETTINGS = {"product": "demo", "version": "v1.0.0", "workflow": "wf", "workflow_type": "data",
-            "object_store": "ephemeral", "ack_wait": 30.0}
+PLACEMENT = appconfig.Placement("demo", "v1.0.0", "wf", object_store="ephemeral")
 
 
 def test_names_follow_the_managers_rules():
@@ -34,7 +33,7 @@ def test_process_names_krt_refuses_are_refused(name):
 
 
 def test_a_derived_node_gets_subjects_buckets_and_the_short_ack_wait():
-    spec = appconfig.derive_spec(SETTINGS, "task1", "task", subscribe=("trig", "etl.chan"))
+    spec = appconfig.derive_spec(PLACEMENT, "task1", "task", subscribe=("trig", "etl.chan"))
     assert spec.output == "demo_v1_0_0_wf.task1"
     assert spec.inputs == ("demo_v1_0_0_wf.trig", "demo_v1_0_0_wf.etl.chan")
     assert spec.object_store == "demo_v1_0_0_wf_ephemeral" and spec.ack_wait == 30.0
@@ -47,7 +46,7 @@ def write(folder, name, data):
 
 def test_app_yaml_is_merged_over_config_yaml_from_the_sdks_folders(tmp_path):
     mounted, cwd = tmp_path / "mounted", tmp_path / "cwd"
-    spec = appconfig.derive_spec(SETTINGS, "task1", "task", subscribe=("trig",), nats_url="nats://x:1")
+    spec = appconfig.derive_spec(PLACEMENT, "task1", "task", subscribe=("trig",), nats_url="nats://x:1")
     full = appconfig.app_config(spec)
     write(mounted, "config.yaml", {**full, "nats": {**full["nats"], "url": "nats://from-config:1"}})
     write(cwd, "config.yaml", {"metadata": {"process_name": "ignored"}})
@@ -67,7 +66,7 @@ def test_dotted_kai_environment_variables_override_the_files(tmp_path):
 
 
 def test_a_node_from_app_yaml_reads_inputs_as_a_comma_string_and_ack_wait_in_hours():
-    spec = appconfig.derive_spec(SETTINGS, "task1", "exit", subscribe=("trig",), nats_url="nats://x:1")
+    spec = appconfig.derive_spec(PLACEMENT, "task1", "exit", subscribe=("trig",), nats_url="nats://x:1")
     data = appconfig.app_config(spec, ack_wait_hours=2)
     data["nats"]["inputs"] = "a.b, a.c"
     data["centralized_configuration"]["process"]["config"] = {"k": 1}
@@ -77,7 +76,7 @@ def test_a_node_from_app_yaml_reads_inputs_as_a_comma_string_and_ack_wait_in_hou
 
 
 def test_without_an_explicit_ack_wait_app_yaml_nodes_get_polynbs():
-    spec = appconfig.derive_spec(SETTINGS, "task1", "task", subscribe=("trig",), nats_url="nats://x:1")
+    spec = appconfig.derive_spec(PLACEMENT, "task1", "task", subscribe=("trig",), nats_url="nats://x:1")
     assert appconfig.spec_from_app_config(appconfig.app_config(spec), ack_wait=30.0) == spec
 
 
@@ -87,13 +86,13 @@ def test_missing_mandatory_keys_are_named():
 
 
 def test_app_yaml_inputs_win_over_the_cells_subscriptions():
-    spec = appconfig.derive_spec(SETTINGS, "task1", "task", subscribe=("trig",), nats_url="nats://x:1")
+    spec = appconfig.derive_spec(PLACEMENT, "task1", "task", subscribe=("trig",), nats_url="nats://x:1")
     read = appconfig.spec_from_app_config(appconfig.app_config(spec), 30.0, subscribe=("other",))
     assert read.inputs == ("demo_v1_0_0_wf.trig",)
 
 
 def test_the_cells_subscriptions_fill_an_app_yaml_that_names_no_inputs():
-    spec = appconfig.derive_spec(SETTINGS, "task1", "task", nats_url="nats://x:1")
+    spec = appconfig.derive_spec(PLACEMENT, "task1", "task", nats_url="nats://x:1")
     data = appconfig.app_config(spec)
     del data["nats"]["inputs"]
     read = appconfig.spec_from_app_config(data, 30.0, subscribe=("trig", "etl.chan"))

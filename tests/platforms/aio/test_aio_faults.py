@@ -1,6 +1,7 @@
 """Replicas share a task's queue group, a killed replica's messages go to the other, a nats-server restart loses nothing."""
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -130,3 +131,27 @@ def _try_publish(client, subject: str, data: bytes) -> bool:
         return True
     except Exception:
         return False
+
+
+def test_a_backlog_longer_than_the_ack_wait_is_handled_once_after_a_kernel_restart(start_service, client):
+    """80 messages wait while the kernel is down; each takes 0.1 s and the ack wait is 1 s, so most wait longer than
+    the ack wait after the restart. Taken messages are acked in progress while they wait: none runs twice."""
+    workflow = new_workflow()
+    slow = "import time\n\ndef handler(sdk, payload):\n    time.sleep(0.1)\n    sdk.messaging.send_any(payload)\n"
+    first = start_service(POLYNB_AIO_ACK_WAIT="1")
+    register(first, "work", slow, workflow=workflow, subscribe=("trig",))
+    first.stop(timeout=2)  # the durable stays, as a kernel restart leaves it
+    stream = names.stream("demo", "v1.0.0", workflow)
+    outputs = client.listen(f"{stream}.work")
+    for index in range(80):
+        client.publish(f"{stream}.trig", request(index))
+    restarted = start_service(POLYNB_AIO_ACK_WAIT="1")
+    register(restarted, "work", slow, workflow=workflow, subscribe=("trig",))
+    wait_until(lambda: len(handled(restarted)) >= 80, 60, "the backlog was not handled")
+    wait_until(lambda: len(outputs) >= 80, 10, "not every answer was published")
+    stop_at = len(restarted.journal.records(platform="aio", payload="work"))
+    restarted.call(asyncio.sleep(3))  # three ack waits: a redelivery would have come by now
+    ran = handled(restarted)
+    assert sorted(ran) == sorted(f"req-{index}" for index in range(80)), "a message ran twice or not at all"
+    assert len(restarted.journal.records(platform="aio", payload="work")) == stop_at == 80
+    assert sorted(answered(outputs)) == sorted(f"req-{index}" for index in range(80)) and len(outputs) == 80

@@ -13,7 +13,7 @@ from aio_harness import Client, register
 from processes import alive
 from support import read_line, stop, wait_until
 
-from polynb.config import CORE_SETTINGS, Settings
+from polynb.config import Settings
 from polynb.journal import Journal
 from polynb.platforms.aio import PLATFORM
 from polynb.service import Service
@@ -75,7 +75,7 @@ def test_with_no_nats_url_the_binding_starts_the_local_setup_and_stops_it(tmp_pa
     for name in ("KAI_NATS_URL", "KAI_APP_CONFIG_PATH"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
-    settings = Settings({"core": CORE_SETTINGS, "aio": PLATFORM.settings}, environ={}, path=None)
+    settings = Settings({"aio": PLATFORM.settings}, environ={}, path=None)
     service = Service(settings=settings, journal=Journal(tmp_path / ".polynb"))
     try:
         register(service, "entry", "", runner="trigger", workflow="notebook", subscribe=("echo",))

@@ -11,7 +11,7 @@ from aio_harness import new_workflow, register
 from support import free_port
 
 from polynb.calls import CallTimeout
-from polynb.config import CORE_SETTINGS, Settings
+from polynb.config import Settings
 from polynb.journal import Journal
 from polynb.platforms.aio import PLATFORM, names
 from polynb.platforms.aio.binding import PublishFailed
@@ -28,7 +28,7 @@ def exports(env_file: Path) -> dict[str, str]:
 
 
 def service_with(folder: Path, environ: dict[str, str]) -> Service:
-    settings = Settings({"core": CORE_SETTINGS, "aio": PLATFORM.settings}, environ=environ, path=None)
+    settings = Settings({"aio": PLATFORM.settings}, environ=environ, path=None)
     return Service(settings=settings, journal=Journal(folder / ".polynb"), notebook_ns=None)
 
 

@@ -6,7 +6,6 @@ from cloudstate_servers import environment
 from support import free_port, taken_port
 
 from polynb import generic_env
-from polynb.config import Section
 from polynb.platforms import cloudstate, kgrid
 from polynb.platforms.cloudstate.binding import CloudStateBinding
 from polynb.platforms.kgrid.binding import KgridBinding
@@ -28,7 +27,7 @@ def clean(monkeypatch, journal_dir):
 
 
 def port_of(binding_class, platform, **environ: str) -> int:
-    binding = binding_class(None, Section(platform.PLATFORM.name, platform.SETTINGS, {}, environ))
+    binding = binding_class(None, platform.PLATFORM.settings.read(platform.PLATFORM.name, environ=environ))
     return binding.listen_port()
 
 

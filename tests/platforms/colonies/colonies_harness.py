@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 from peers import peer_python
 from support import Standin
 
-from polynb.config import CORE_SETTINGS, Settings
+from polynb.config import Settings
 from polynb.journal import Journal
 from polynb.payload import Payload
 from polynb.platforms.colonies import crypto
 from polynb.platforms.colonies.client import ColoniesClient
-from polynb.platforms.colonies.settings import SETTINGS
+from polynb.platforms.colonies.settings import ColoniesSettings
 from polynb.service import Service
 
 PYCOLONIES = ["pycolonies==1.0.25"]
@@ -102,7 +102,7 @@ def service_for(server: LocalServer, journal_dir: Path, **env: str) -> Service:
     no_yaml = journal_dir.parent / "polynb.yaml"
     no_yaml.parent.mkdir(parents=True, exist_ok=True)
     no_yaml.write_text("")
-    settings = Settings({"core": CORE_SETTINGS, "colonies": SETTINGS}, environ=environ, path=no_yaml)
+    settings = Settings({"colonies": ColoniesSettings}, environ=environ, path=no_yaml)
     return Service(settings=settings, journal=Journal(journal_dir))
 
 

@@ -8,22 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import wait_until
-from vantiq_harness import Rest, local_server, polynb_connector
+from vantiq_harness import Rest, polynb_connector
 
 from polynb.journal import FAILED
 
 SOURCE = "frames"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with local_server() as info:
-        yield info
-
-
-@pytest.fixture(scope="module")
-def rest(server):
-    return Rest(server["url"], server["token"])
 
 
 @pytest.fixture(scope="module")

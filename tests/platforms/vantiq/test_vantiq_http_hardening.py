@@ -7,7 +7,7 @@ import pytest
 from http_hardening import FUZZ, bodies, declared_only, deep
 from hypothesis import given
 from hypothesis import strategies as st
-from vantiq_harness import Rest, local_server
+from vantiq_harness import local_server
 
 from polynb import jsonbody
 
@@ -20,11 +20,6 @@ SOURCE = "/api/v1/resources/sources/nobody"
 def server():
     with local_server({"VANTIQ_QUERY_TIMEOUT": "1"}) as info:
         yield info
-
-
-@pytest.fixture
-def rest(server):
-    return Rest(server["url"], server["token"])
 
 
 def vantiq_error(reply) -> str:

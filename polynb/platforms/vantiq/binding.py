@@ -16,7 +16,6 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from ...config import Section
 from ...execution import Arrival, Host
 from ...local import LocalStandIn, start_local
 from ...payload import PayloadError, PayloadVersion
@@ -26,6 +25,7 @@ from .connection import CLOSED, CONNECTED, REJECTED, ConnectRejected, SourceConn
 from .documents import DocumentFetcher
 from .execution import QueryRun, SourceRuntime, cached_file
 from .serverconfig import ConnectorConfig, resolve
+from .settings import VantiqSettings
 
 log = logging.getLogger("polynb.vantiq")
 PLATFORM = "vantiq"
@@ -34,9 +34,11 @@ PLATFORM = "vantiq"
 class VantiqBinding(Binding[QueryRun]):
     """The sources this kernel serves, and the cells registered as named code on them."""
 
+    settings: VantiqSettings
+
     needs_entry = False  # a cell is a script the connector execs, not a function it calls
 
-    def __init__(self, service: Host, settings: Section) -> None:
+    def __init__(self, service: Host, settings: VantiqSettings) -> None:
         super().__init__(service, settings)
         self.url: str | None = None
         self.local: LocalStandIn | None = None
@@ -48,7 +50,7 @@ class VantiqBinding(Binding[QueryRun]):
         self._probe: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
-        self.config: ConnectorConfig = resolve(self.settings, Path.cwd())
+        self.config: ConnectorConfig = resolve(self.settings.as_dict(), Path.cwd())
         self.target, self.token = self.config.target_server, self.config.auth_token
         if not self.target:
             self.local = await start_local(PLATFORM)
@@ -191,7 +193,7 @@ class VantiqBinding(Binding[QueryRun]):
         async def accept_and_close(reader, writer) -> None:
             writer.close()
 
-        self._probe = await asyncio.start_server(accept_and_close, self.service.settings.core["bind_host"],
+        self._probe = await asyncio.start_server(accept_and_close, self.service.settings.core.bind_host,
                                                  self.config.tcp_probe_port)
 
 

@@ -1,0 +1,166 @@
+"""The journal's one writer: a thread that owns the write connection and commits what is queued in groups.
+
+A write transaction per record state cost the service loop a third of its time (docs/benchmarks.md). Here
+whoever writes only queues the write; the writer thread takes everything queued when it wakes (up to
+``GROUP``), applies it in one ``BEGIN IMMEDIATE`` transaction and commits once, then tells the journal's
+observers and resolves the writes' futures. A caller that must not go on before its write is on disk (a
+record's close, before the platform gets its answer) waits for the write's future and wakes the writer; a write
+nobody waits for (a record's open, its start) wakes it only when it has been idle for ``DORMANT``, else waits
+for company up to ``GATHER`` (the writer looks again that often while it is busy): each wake-up of another thread
+costs the waker a GIL hand-off, which was most of the price of the old design.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("polynb")
+
+GROUP = 256  # writes one transaction holds at most: bounds how long another kernel waits for the file
+GATHER = 0.02  # seconds a write nobody waits for may wait for one that somebody does
+DORMANT = 1.0  # seconds without a write after which the writer sleeps until the next one wakes it
+
+
+@dataclass
+class Write:
+    """One queued write: ``apply`` runs inside the group's transaction; ``notices`` go to observers after commit;
+    ``done`` (None when nobody waits for it) resolves after commit."""
+
+    apply: Callable[[sqlite3.Connection], Any]
+    notices: tuple[tuple[str, str], ...] = ()
+    done: Future | None = None
+
+
+class GroupWriter:
+    """Commits queued writes in groups on a thread of its own, in the order they were queued."""
+
+    def __init__(self, path: Path, notify: Callable[[str, str], None], timeout: float = 30) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=timeout)
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives the process being killed
+        self._notify = notify
+        self._pending: deque[Write] = deque()
+        self._state = threading.Condition()
+        self._queued = self._committed = 0  # writes queued / finished (committed or failed), for settle()
+        self._urgent = False  # somebody waits for a pending write: commit now
+        self._sleeping = False  # the writer waits for any write at all: the next one must wake it
+        self._active = time.monotonic()  # when the writer last committed
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="polynb-journal", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)  # a daemon thread dies at exit: what is queued is committed first
+
+    def submit(self, apply: Callable[[sqlite3.Connection], Any], *notices: tuple[str, str]) -> Future:
+        """Queue a write; its future resolves (to what ``apply`` returned) once its group is committed."""
+        write = Write(apply, notices, Future())
+        self._put(write, urgent=True)
+        return write.done
+
+    def post(self, apply: Callable[[sqlite3.Connection], Any], *notices: tuple[str, str]) -> None:
+        """Queue a write nobody waits for (a failure is logged)."""
+        self._put(Write(apply, notices), urgent=False)
+
+    def _put(self, write: Write, urgent: bool) -> None:
+        with self._state:
+            if self._closed:
+                raise sqlite3.ProgrammingError("Cannot operate on a closed journal")
+            self._queued += 1
+            self._pending.append(write)
+            self._urgent = self._urgent or urgent
+            if urgent or self._sleeping:
+                self._state.notify()
+
+    def settle(self) -> None:
+        """Wait until every write queued so far is committed, so that a read that follows sees them (an observer
+        reading on the writer's own thread sees what is committed: waiting there would wait for itself)."""
+        if threading.current_thread() is self._thread:
+            return
+        with self._state:
+            target = self._queued
+            if self._committed < target:
+                self._urgent = True
+                self._state.notify()
+            self._state.wait_for(lambda: self._committed >= target)
+
+    def close(self) -> None:
+        """Commit what is queued, stop the thread and close the connection."""
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            self._state.notify()
+        atexit.unregister(self.close)
+        self._thread.join()
+        self._db.close()
+
+    def _run(self) -> None:
+        while True:
+            with self._state:
+                self._wait_for_work()
+                group = [self._pending.popleft() for _ in range(min(GROUP, len(self._pending)))]
+                self._urgent = self._urgent and bool(self._pending)
+                last = self._closed and not self._pending
+            if group:
+                self._commit(group)
+                self._active = time.monotonic()
+            if last:
+                return
+
+    def _wait_for_work(self) -> None:
+        """Return when somebody waits for a write, when writes nobody waits for have waited ``GATHER``, or at
+        close; asleep (woken by the next write) once nothing came for ``DORMANT``. Called with the lock held."""
+        noticed = None
+        while not (self._urgent or self._closed):
+            now = time.monotonic()
+            if self._pending:
+                noticed = noticed or now
+                if now - noticed >= GATHER:
+                    return
+                self._state.wait(GATHER - (now - noticed))
+            elif now - self._active > DORMANT:
+                self._sleeping = True
+                self._state.wait()
+                self._sleeping = False
+            else:
+                self._state.wait(GATHER)
+
+    def _commit(self, group: list[Write]) -> None:
+        results: list[tuple[Write, Any, BaseException | None]] = []
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for write in group:
+                    try:
+                        results.append((write, write.apply(self._db), None))
+                    except Exception as exc:  # one bad write is its caller's error, not its group's
+                        results.append((write, None, exc))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except Exception as exc:  # the file is locked past the timeout, the disk is full...: the whole group failed
+            log.error("polynb: the journal could not commit %d writes: %s", len(group), exc)
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            results = [(write, None, exc) for write in group]
+        for write, value, error in results:
+            if error is None:
+                for kind, key in write.notices:  # before the waiter goes on: a widget hears before the platform
+                    self._notify(kind, key)
+                if write.done is not None:
+                    write.done.set_result(value)
+            elif write.done is not None:
+                write.done.set_exception(error)
+            else:
+                log.error("polynb: a journal write failed: %s", error)
+        with self._state:
+            self._committed += len(group)
+            self._state.notify_all()

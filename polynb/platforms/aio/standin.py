@@ -1,0 +1,52 @@
+"""``polynb up aio``: a nats-server (:mod:`.natsserver`) on ``core.bind_host``, and the KAI managers' setup.
+
+The store lives in a temporary folder that is removed on stop; a KRT file (setting ``krt``) is set up at
+start, with each process's ``app.yaml`` written under the store's ``config`` folder.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nats
+import yaml
+
+from ...config import core_section
+from ..base import StandIn
+from . import managers
+from .natsserver import NatsServer
+from .settings import AioSettings
+
+
+class LocalKai(StandIn):
+    """nats-server plus the managers' setup, in a temporary folder."""
+
+    def __init__(self, settings: AioSettings) -> None:
+        self.settings = settings
+        self.folder = Path(tempfile.mkdtemp(prefix="polynb-aio-"))
+        self.server = NatsServer(self.folder / "jetstream", host=core_section().bind_host,
+                                 port=settings.local_port or None)
+
+    async def start(self) -> Mapping[str, Any]:
+        await self.server.start()
+        config_dir = self.folder / "config"
+        written: list[str] = []
+        if self.settings.krt:
+            krt = yaml.safe_load(Path(self.settings.krt).read_text())
+            client = await nats.connect(self.server.url)
+            try:
+                written = [str(p) for p in await managers.apply_krt(
+                    client.jetstream(), krt, self.settings.product, self.server.url, config_dir,
+                    self.settings.ack_wait)]
+            finally:
+                await client.close()
+        return {"url": self.server.url, "store_dir": str(self.server.store_dir), "config_dir": str(config_dir),
+                "app_configs": written}
+
+    async def stop(self) -> None:
+        await self.server.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
