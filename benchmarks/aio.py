@@ -85,8 +85,7 @@ def serve(kind: str, *args: str) -> None:
 
 
 def node_spec(url: str, workflow: str) -> appconfig.NodeSpec:
-    settings = {"product": "bench", "version": "v1.0.0", "workflow": workflow, "workflow_type": "data",
-                "object_store": None, "ack_wait": 30.0}
+    settings = appconfig.Placement("bench", "v1.0.0", workflow)
     return appconfig.derive_spec(settings, "work", "task", subscribe=("trig",), nats_url=url)
 
 

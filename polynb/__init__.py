@@ -132,6 +132,8 @@ def shutdown(timeout: float | None = None) -> int:
 
 # At kernel exit jupyter_client sends SIGTERM 2.5 s after the shutdown request: drain for 1 s only, so the
 # journal is closed properly before that. Explicit stops (%unload_ext, polynb serve) use drain_timeout.
+from . import journal_writer  # noqa: E402,F401 (its exit hook, registered first, commits after shutdown's)
+
 atexit.register(shutdown, 1.0)
 
 

@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -56,7 +57,7 @@ class GroupWriter:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="polynb-journal", daemon=True)
         self._thread.start()
-        atexit.register(self.close)  # a daemon thread dies at exit: what is queued is committed first
+        _open_writers.add(self)
 
     def submit(self, apply: Callable[[sqlite3.Connection], Any], *notices: tuple[str, str]) -> Future:
         """Queue a write; its future resolves (to what ``apply`` returned) once its group is committed."""
@@ -97,7 +98,7 @@ class GroupWriter:
                 return
             self._closed = True
             self._state.notify()
-        atexit.unregister(self.close)
+        _open_writers.discard(self)
         self._thread.join()
         self._db.close()
 
@@ -164,3 +165,17 @@ class GroupWriter:
         with self._state:
             self._committed += len(group)
             self._state.notify_all()
+
+
+#: writers not closed yet; at exit each commits what is queued (its daemon thread would die with it)
+_open_writers: weakref.WeakSet[GroupWriter] = weakref.WeakSet()
+
+
+def _close_open_writers() -> None:
+    for writer in list(_open_writers):
+        writer.close()
+
+
+# Registered when this module is first imported, before ``polynb`` registers its own shutdown, so that it runs
+# after it (atexit runs last-registered first): the service's last writes (records it interrupts) get committed.
+atexit.register(_close_open_writers)

@@ -21,7 +21,7 @@ def lab(tmp_path):
 
 # What the tour's executions leave in each registering cell's live status widget.
 EXPECTED_WIDGETS = {("kgrid", "tour/score/1.0/score"): 1, ("vantiq", "score"): 1, ("colonies", "score_job"): 1,
-                    ("aio", "tour-score"): 1, ("cloudstate", "tour.Scores"): 2}  # CloudState: recovery + command
+                    ("aio", "tour-score"): 1, ("cloudstate", "tour.Scores"): 1}  # CloudState: one call, one record
 
 
 def test_the_tour_runs_in_jupyterlab_and_the_widgets_and_side_panel_show_its_executions(lab):

@@ -81,6 +81,7 @@ class CloudStateBinding(Binding[StreamStep]):
         what the notebook registered, so that serving starts complete."""
         if _running_loop() is self.loop:
             self.notebook_ran.set()
+            self._show_state()
         else:
             asyncio.run_coroutine_threadsafe(self._open_discovery(), self.loop).result(timeout=DISCOVERY_TIMEOUT)
 

@@ -30,8 +30,7 @@ ALLOWED_CONFIG_DIFFERENCES = {"ack_wait", "name", "durable_name", "deliver_group
 
 
 def spec(url: str, workflow: str) -> appconfig.NodeSpec:
-    settings = {"product": "demo", "version": "v1.0.0", "workflow": workflow, "workflow_type": "data",
-                "object_store": None, "ack_wait": 30.0}
+    settings = appconfig.Placement("demo", "v1.0.0", workflow)
     base = appconfig.derive_spec(settings, "task1", "task", subscribe=("trig",), nats_url=url)
     return appconfig.NodeSpec(**{**base.__dict__, "process_config": PROCESS_CONFIG})
 

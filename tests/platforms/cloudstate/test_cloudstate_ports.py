@@ -80,3 +80,16 @@ def test_a_taken_port_is_one_line_naming_the_variable_that_moves_it_and_port_is_
     assert str(refused.value) == (f"cloudstate: port {port} is already in use; "
                                   "set POLYNB_CLOUDSTATE_PORT to another port (0: a free one)")
     assert generic_env.holder("PORT") is None
+
+
+def test_an_interactive_user_function_reports_ready_once_started():
+    """Interactively discovery is open at once: the state the widgets read says ready, not starting."""
+    with environment(CLOUDSTATE_PROXY="127.0.0.1:9"):  # a proxy elsewhere: no local one to start
+        service = Service(notebook_ns={})
+    try:
+        service.call(service.binding("cloudstate"))
+        assert service.statuses()["cloudstate"].state == "ready"
+        [row] = [p for p in service.journal.platforms() if p.platform == "cloudstate"]
+        assert row.state == "ready"
+    finally:
+        service.stop()

@@ -111,7 +111,8 @@ def any_artifact():
 
 
 def test_the_runtime_refuses_an_artifact_that_leaves_its_endpoint_folder(start_service, runtime_url, tmp_path,
-                                                                          activator, any_artifact):
+                                                                          activator, any_artifact, kgrid_env):
+    kgrid_env.setenv("POLYNB_KGRID_ARTIFACT_ORIGINS", any_artifact)  # a source the user trusts, sending ../
     service = start_service(activator)
     descriptor = {"artifact": ["../../../escaped.py"], "engine": "python", "entry": "src/hello.py",
                   "function": "welcome", "baseUrl": any_artifact, "uri": "escape/test/1.0/welcome"}
