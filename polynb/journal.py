@@ -29,8 +29,10 @@ from .config import core_section, notebook_directory, notebook_path
 from .journal_writer import GroupWriter
 
 RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "received", "running", "succeeded", "failed", "interrupted"
-STATUSES = (RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED)
+CANCELLED, TIMED_OUT = "cancelled", "timed out"  # stopped on request (cancel), stopped by its --timeout
+STATUSES = (RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED, CANCELLED, TIMED_OUT)
 OPEN_STATUSES = (RECEIVED, RUNNING)
+UNSUCCESSFUL = (FAILED, INTERRUPTED, CANCELLED, TIMED_OUT)  # what ended without a result: shown as failures
 STOPPED, GONE = "stopped", "gone"  # a platform stopped by its kernel; one whose kernel exited without saying so
 LEASE = 60.0  # seconds a platform state stays trusted on other hosts unless its kernel renews it
 FILENAME = "journal.sqlite"
@@ -111,6 +113,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS executions_received ON executions(received_at)",
         "DROP INDEX IF EXISTS executions_payload",  # executions_recent starts with the same columns
     ),
+    (  # 3: cancellations asked for by any process (panel, CLI, another kernel); each payload version's signature
+        """CREATE TABLE cancel_requests (
+    record_id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    requested_at REAL NOT NULL
+)""",
+        "ALTER TABLE payloads ADD COLUMN signature TEXT",
+    ),
 )
 
 
@@ -171,6 +181,7 @@ class PayloadRow:
     registered_at: float
     active: bool
     notebook: str | None
+    signature: dict | None = None  # the payload's input and output shape, where its platform has one
 
 
 @dataclass
@@ -463,8 +474,9 @@ class Journal:
         with self._reading():
             rows = self._db.execute(
                 f"SELECT CAST((received_at - ?) / ? AS INTEGER) AS slot, COUNT(*) AS n,"
-                f" SUM(status IN (?, ?)) AS bad FROM executions {where} GROUP BY slot ORDER BY slot",
-                [since, interval, FAILED, INTERRUPTED, *params]).fetchall()
+                f" SUM(status IN ({', '.join('?' * len(UNSUCCESSFUL))})) AS bad FROM executions {where}"
+                " GROUP BY slot ORDER BY slot",
+                [since, interval, *UNSUCCESSFUL, *params]).fetchall()
         return [(row["slot"], row["n"], row["bad"]) for row in rows]
 
     def durations(self, since: float, limit: int, **filters: Any) -> list[float]:
@@ -499,7 +511,8 @@ class Journal:
 
         def register(db: sqlite3.Connection) -> None:
             db.execute("UPDATE payloads SET active=0 WHERE platform=? AND name=?", (platform, name))
-            db.execute("INSERT OR REPLACE INTO payloads VALUES (?,?,?,?,?,?,?,?,?,?,1,?)", row)
+            db.execute("INSERT OR REPLACE INTO payloads (platform, name, version, digest, entry, source, options,"
+                       " cell_id, address, registered_at, active, notebook) VALUES (?,?,?,?,?,?,?,?,?,?,1,?)", row)
 
         self._queue(register, ("payload", f"{platform}/{name}")).result()  # rare: readers elsewhere see it at once
 
@@ -681,7 +694,9 @@ def _where(*, since: float | None = None, version: Versions = None, **columns: A
 
 
 def _payload_row(row: sqlite3.Row) -> PayloadRow:
-    return PayloadRow(**{**dict(row), "options": jsonvalue.loads(row["options"]), "active": bool(row["active"])})
+    signature = row["signature"]
+    return PayloadRow(**{**dict(row), "options": jsonvalue.loads(row["options"]), "active": bool(row["active"]),
+                         "signature": jsonvalue.loads(signature) if signature else None})
 
 
 def _record(row: sqlite3.Row) -> Record:

@@ -148,15 +148,16 @@ def test_a_new_journal_carries_the_newest_schema_version(tmp_path):
 
 
 def test_an_unversioned_journal_of_an_earlier_polynb_keeps_its_records_and_gains_the_version(tmp_path):
-    journal = Journal(tmp_path)
-    record_id = journal.open("fake", "hello", {"x": 1})
-    journal.close_db()
-    db = sqlite3.connect(tmp_path / "journal.sqlite")
-    db.execute("PRAGMA user_version = 0")
+    db = sqlite3.connect(tmp_path / "journal.sqlite")  # the schema an unversioned polynb wrote: migration 1's
+    for statement in MIGRATIONS[0]:
+        db.execute(statement)
+    db.execute("INSERT INTO executions (id, seq, platform, payload, status, input, received_at, host, pid)"
+               " VALUES ('old', 1, 'fake', 'hello', 'succeeded', '{\"x\": 1}', 1.0, 'h', 1)")
     db.commit()
+    db.close()
     reopened = Journal(tmp_path)
     try:
-        assert reopened.get(record_id).input == {"x": 1}
+        assert reopened.get("old").input == {"x": 1}
         assert reopened._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     finally:
         reopened.close_db()

@@ -332,7 +332,7 @@ def test_filter_choices_follow_the_journal(journal):
     dashboard.platform_filter.value = "vantiq"
     assert [v for _, v in dashboard.payload_filter.options] == [ALL, "echo"]
     assert [v for _, v in dashboard.status_filter.options] == [ALL, "received", "running", SUCCEEDED,
-                                                                FAILED, "interrupted"]
+                                                                FAILED, "interrupted", "cancelled", "timed out"]
 
 
 def test_filter_resets_to_all_when_its_choice_disappears(journal):
