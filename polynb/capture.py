@@ -21,21 +21,46 @@ _active: contextvars.ContextVar[Capture | None] = contextvars.ContextVar("polynb
 
 
 class Capture:
-    """What one execution printed and logged."""
+    """What one execution printed and logged; ``live`` also keeps it in order for a platform's log channel."""
 
-    def __init__(self) -> None:
+    def __init__(self, live: bool = False) -> None:
         self._lock = threading.Lock()
         self._streams = {"stdout": io.StringIO(), "stderr": io.StringIO()}
         self.logs: list[dict] = []
+        self.changes = 0  # how many writes so far: a watcher compares it to see whether there is anything new
+        self._unsent: list[str] | None = [] if live else None
 
     def write(self, stream: str, text: str) -> None:
         with self._lock:
             self._streams[stream].write(text)
+            self.changes += 1
+            if self._unsent is not None:
+                self._unsent.append(text)
 
     def log(self, record: logging.LogRecord, message: str) -> None:
         with self._lock:
             self.logs.append({"time": record.created, "level": record.levelname, "logger": record.name,
                               "message": message})
+            self.changes += 1
+            if self._unsent is not None:
+                self._unsent.append(f"[{record.levelname}] {record.name}: {message}\n")
+
+    def unsent_lines(self, final: bool = False) -> list[str]:
+        """Whole lines written since the last call, in the order they were written (the last partial line too
+        when ``final``): what goes to the platform's own log channel line by line."""
+        with self._lock:
+            if not self._unsent:
+                return []
+            text = "".join(self._unsent)
+            lines = text.splitlines(keepends=True)
+            keep = "" if final or lines[-1].endswith(("\n", "\r")) else lines.pop()
+            self._unsent = [keep] if keep else []
+            return lines
+
+    def snapshot(self) -> tuple[str, str, list[dict]]:
+        """stdout, stderr and the log entries so far, read together."""
+        with self._lock:
+            return self._streams["stdout"].getvalue(), self._streams["stderr"].getvalue(), list(self.logs)
 
     @property
     def stdout(self) -> str:
@@ -157,7 +182,7 @@ def uninstall() -> None:
 
 
 @contextlib.contextmanager
-def capturing() -> Iterator[Capture]:
+def capturing(live: bool = False) -> Iterator[Capture]:
     """Capture this context's output (call it on the thread that runs the payload).
 
     Something may have swapped ``sys.stdout`` since install (``%%capture``, a test runner): the
@@ -167,7 +192,7 @@ def capturing() -> Iterator[Capture]:
     with state.lock:
         if state.count:
             _route_std_streams(state)
-    capture = Capture()
+    capture = Capture(live)
     token = _active.set(capture)
     try:
         yield capture

@@ -129,6 +129,16 @@ def _record_limit(text: str) -> int:
     return size
 
 
+def seconds_or_none(text: Any) -> float | None:
+    """A time limit: positive seconds, or none (empty, ``none``, ``0``)."""
+    if text is None or str(text).strip().lower() in ("", "none", "0", "0.0"):
+        return None
+    seconds = float(text)
+    if seconds < 0:
+        raise ValueError("it must be a number of seconds above 0 (or none)")
+    return seconds
+
+
 class CoreSettings(TypedSection):
     """The ``core`` section: what the service, the journal and every server polynb starts share."""
 
@@ -140,6 +150,12 @@ class CoreSettings(TypedSection):
     bind_host = Field[str]("POLYNB_BIND_HOST", "127.0.0.1", help="address every server polynb starts binds")
     call_timeout = Field[float]("POLYNB_CALL_TIMEOUT", 60.0, cast=float,
                                 help="seconds a call helper (call, request, query, --wait) waits for its answer by default")
+    timeout = Field[float | None]("POLYNB_TIMEOUT", None, cast=seconds_or_none,
+                                  help="seconds an execution may run before it is cancelled and recorded as timed out "
+                                       "(default: no limit); a payload's --timeout wins")
+    cancel_grace = Field[float]("POLYNB_CANCEL_GRACE", 5.0, cast=float,
+                                help="seconds a cancelled payload has to stop; past them its record is closed anyway "
+                                     "and its worker thread written off")
     max_record_bytes = Field[int]("POLYNB_MAX_RECORD_BYTES", 1 << 20, cast=_record_limit,
                                   help="bytes a journal record keeps of each field (input, output, stdout, stderr, logs, "
                                        "error, traceback); a longer one is cut and marked with its size, the payload "

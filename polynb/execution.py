@@ -34,7 +34,10 @@ class Arrival(Generic[Context]):
     ``code`` is for what the platform sends to run itself (a Vantiq ``code`` query, a KO on the shelf, a node's
     initializer): it runs instead of a registered payload, and no payload needs to be registered.
     ``encode`` turns the result into the platform's wire form on the worker thread, so that a result the wire
-    cannot carry fails its record instead of the reply.
+    cannot carry fails its record instead of the reply. ``timeout`` is the platform's own limit on the run (a
+    Colonies process's maxexectime): the smaller of it and the payload's ``--timeout`` applies. ``log`` is the
+    platform's own log channel: it is called on the service loop with the lines the payload writes, while it
+    runs, the last ones before the outcome is handed back.
     """
 
     platform: str
@@ -44,6 +47,8 @@ class Arrival(Generic[Context]):
     meta: Mapping[str, Any] = field(default_factory=dict)
     encode: Callable[[Any], Any] | None = None
     code: Callable[[], Any] | None = None
+    timeout: float | None = None
+    log: Callable[[list[str]], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -397,8 +397,39 @@ class Journal:
                 db.execute("UPDATE executions SET meta=? WHERE id=?", (jsonvalue.dumps(merged), record_id))
             db.execute("UPDATE executions SET status=?, output=?, error=?, traceback=?, stdout=?, stderr=?,"
                        " logs=?, started_at=COALESCE(started_at, ?), finished_at=? WHERE id=?", values)
+            db.execute("DELETE FROM cancel_requests WHERE record_id=?", (record_id,))
 
         return self._queue(update, ("execution", record_id))
+
+    def progress(self, record_id: str, stdout: str, stderr: str, logs: list) -> None:
+        """Queue what a running execution has printed and logged so far (live output; the close writes the rest)."""
+        values = (self._text(stdout), self._text(stderr), self._json(logs), record_id, *OPEN_STATUSES)
+        self._writer_for_writes().post(
+            lambda db: db.execute("UPDATE executions SET stdout=?, stderr=?, logs=? WHERE id=? AND status IN (?, ?)",
+                                  values), ("execution", record_id))
+
+    def request_cancel(self, record_id: str, reason: str = "cancelled on request") -> Record | None:
+        """Ask whichever kernel runs an open execution to cancel it (any process may ask: the panel's server, the
+        CLI); that kernel's service picks it up within a second. Returns the record, or None when no open record
+        has that id or unique id prefix."""
+        record = self.get(record_id)
+        if record is None or record.status not in OPEN_STATUSES:
+            return None
+        values = (record.id, reason, time.time())
+        self._write("INSERT OR REPLACE INTO cancel_requests (record_id, reason, requested_at) VALUES (?, ?, ?)",
+                    values, ("execution", record.id)).result()
+        return record
+
+    def cancel_requests(self, record_ids: Iterable[str]) -> dict[str, str]:
+        """The reasons of the cancellations asked for among these records (read without waiting for the writer:
+        the service's watcher polls it while executions run)."""
+        ids = list(record_ids)
+        if not ids:
+            return {}
+        with self._lock:
+            rows = self._db.execute(f"SELECT record_id, reason FROM cancel_requests WHERE record_id IN"
+                                    f" ({', '.join('?' * len(ids))})", ids).fetchall()
+        return {row["record_id"]: row["reason"] for row in rows}
 
     def interrupt_open(self, reason: str) -> int:
         """Mark this process's records still open as interrupted (the service stopped under them)."""

@@ -18,29 +18,47 @@ from typing import Any
 
 from . import capture
 from .execution import Outcome
+from .inflight import InFlight
 from .journal import Journal
 from .tracebacks import user_frames
 
 
 class WorkerPool:
-    """A fixed number of daemon threads taking work from one queue."""
+    """A fixed number of daemon threads taking work from one queue; a thread written off is replaced."""
 
     def __init__(self, workers: int, name: str = "polynb-exec") -> None:
         if workers < 1:
             raise ValueError("a worker pool needs at least one worker")
+        self._name = name
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
-                         for i in range(workers)]
-        for thread in self._threads:
-            thread.start()
+        self._threads: list[threading.Thread] = []
+        self._written_off: set[int] = set()
+        self._lock = threading.Lock()
+        for _ in range(workers):
+            self._add_thread()
+
+    def _add_thread(self) -> None:
+        thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
 
     def submit(self, function: Callable[[], Any]) -> Future:
         future: Future = Future()
         self._queue.put((future, function))
         return future
 
+    def write_off(self, thread: int) -> None:
+        """A thread stuck in a payload that would not stop: it takes no more work, and a new one takes its place."""
+        with self._lock:
+            if thread in self._written_off:
+                return
+            self._written_off.add(thread)
+            self._threads = [t for t in self._threads if t.ident != thread]
+            self._add_thread()
+
     def _work(self) -> None:
-        while True:
+        me = threading.get_ident()
+        while me not in self._written_off:
             item = self._queue.get()
             if item is None:
                 return
@@ -61,14 +79,20 @@ class WorkerPool:
 def call_payload(function: Callable[..., Any], *args: Any) -> Any:
     """Call a payload function; a coroutine it returns is run to completion on this thread.
 
-    Bindings call user code through here, so that tracebacks can start at the user's first frame.
+    Bindings call user code through here, so that tracebacks can start at the user's first frame, and so that
+    an async payload's task is known to whoever cancels its execution.
     """
     result = function(*args)
     if not inspect.isawaitable(result):
         return result
     if _loop_running_here():  # the kernel's main thread (a replay): finish the coroutine elsewhere
         return _run_on_own_thread(result)
-    return _worker_loop().run_until_complete(_awaited(result))
+    loop = _worker_loop()
+    task = loop.create_task(_awaited(result))
+    inflight = getattr(_local, "inflight", None)
+    if inflight is not None:
+        inflight.attach(loop, task)
+    return loop.run_until_complete(task)
 
 
 _local = threading.local()
@@ -117,19 +141,41 @@ def run_recorded(journal: Journal, record_id: str, version: int | None, call: Ca
 
 
 def run_queued(journal: Journal, record_id: str, version: int | None, call: Callable[[], Any],
-               encode: Callable[[Any], Any] | None) -> tuple[Outcome, Future]:
+               encode: Callable[[Any], Any] | None,
+               inflight: InFlight | None = None) -> tuple[Outcome, Future] | None:
     """Run one execution on this thread and queue its close; the future resolves once the close is committed
-    (the service answers the platform then, and this worker is free for the next execution meanwhile)."""
-    journal.started(record_id, version)
+    (the service answers the platform then, and this worker is free for the next execution meanwhile).
+
+    With ``inflight`` it can be stopped, and a stop while it ran closes it as stopped; None when the service
+    closed it instead (stopped before it ran, or written off after a stop it ignored).
+    """
+    live = inflight is not None and inflight.on_output is not None
     value = wire = error = error_type = trace = None
-    with capture.capturing() as captured:
+    with capture.capturing(live) as captured:
+        if inflight is not None and not inflight.enter(captured):
+            return None  # stopped while it waited: the service closed it unrun
+        journal.started(record_id, version)
+        _local.inflight = inflight
         try:
-            value = call()
-            wire = encode(value) if encode is not None else value
+            try:
+                value = call()
+                wire = encode(value) if encode is not None else value
+            finally:
+                if inflight is not None:
+                    inflight.leave()
         except BaseException as exc:  # a payload may raise anything, SystemExit included
             error, error_type, trace = describe_error(exc), type(exc).__name__, payload_traceback(exc)
+        finally:
+            _local.inflight = None
+    status = None
+    if inflight is not None:
+        if not inflight.claim_end():
+            return None
+        inflight.forward_output(final=True)
+        if inflight.stop is not None and error is not None:  # it failed because it was stopped
+            error, error_type, status = inflight.stop.error, inflight.stop.error_type, inflight.stop.status
     committed = journal.closing(record_id, output=value, error=error, traceback=trace, stdout=captured.stdout,
-                                stderr=captured.stderr, logs=captured.logs)
+                                stderr=captured.stderr, logs=captured.logs, status=status)
     printed = {"stdout": captured.stdout, "stderr": captured.stderr, "logs": tuple(captured.logs)}
     if error is not None:
         return Outcome(record_id, False, error=error, error_type=error_type, traceback=trace, **printed), committed

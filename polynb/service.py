@@ -12,14 +12,15 @@ import concurrent.futures
 import functools
 import logging
 import threading
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import capture, platforms, progress
 from .config import Settings
 from .execution import NOT_FOUND, UNAVAILABLE, Arrival, Outcome
-from .journal import FAILED, Journal, default_directory
+from .inflight import InFlight, Stop, Watcher
+from .journal import CANCELLED, FAILED, Journal, default_directory
 from .payload import Payload, PayloadVersion, materialize, resolve_entry
 from .platforms.base import ERROR, STARTING, STOPPED, Binding, BindingStatus
 from .runner import WorkerPool, describe_error, run_queued, run_recorded
@@ -58,6 +59,10 @@ class Service:
         self._bindings: dict[str, Binding] = {}
         self._binding_locks: dict[str, asyncio.Lock] = {}
         self._inflight: set[concurrent.futures.Future] = set()
+        self._running: dict[str, InFlight] = {}  # by record id, from arrival to close: what cancelling needs
+        self._answer_of: dict[str, asyncio.Future] = {}
+        self._watcher = Watcher(self._running, self.journal.cancel_requests, self._stop_execution,
+                                self._record_progress, self._write_off)
         self._answers: list[tuple[asyncio.Future, Any]] = []  # committed outcomes the loop has yet to hand over
         self._answers_lock = threading.Lock()
         self._accepting = True
@@ -226,19 +231,97 @@ class Service:
             self._bindings[arrival.platform].run_payload, version, arrival.input, arrival.context)
         number = version.version if version is not None else None
         answer = self.loop.create_future()
-        future = self.pool.submit(lambda: run_queued(self.journal, record_id, number, call, arrival.encode))
+        inflight = InFlight(record_id, self._timeout(version, arrival), self._log_channel(arrival))
+        self._running[record_id], self._answer_of[record_id] = inflight, answer
+        self._watcher.wake()
+        future = self.pool.submit(lambda: run_queued(self.journal, record_id, number, call, arrival.encode, inflight))
         self._inflight.add(future)
         future.add_done_callback(self._inflight.discard)
-        future.add_done_callback(lambda ran: self._answer_when_committed(answer, ran))
+        future.add_done_callback(lambda ran: self._answer_when_committed(answer, ran, record_id))
         return await answer
 
-    def _answer_when_committed(self, answer: asyncio.Future, ran: concurrent.futures.Future) -> None:
+    def _timeout(self, version: PayloadVersion | None, arrival: Arrival[Any]) -> float | None:
+        """The payload's ``--timeout`` (else ``core.timeout``), or the platform's own limit if that is shorter."""
+        own = version.payload.options.get("timeout") if version is not None else None
+        limits = [limit for limit in (own if own is not None else self.settings.core.timeout, arrival.timeout)
+                  if limit]
+        return min(limits) if limits else None
+
+    def _log_channel(self, arrival: Arrival[Any]) -> Callable[[list[str]], None] | None:
+        """The platform's log channel, reached on the loop (where the binding's connection lives)."""
+        if arrival.log is None:
+            return None
+        channel = arrival.log
+        return lambda lines: self.loop.call_soon_threadsafe(channel, lines)
+
+    def _answer_when_committed(self, answer: asyncio.Future, ran: concurrent.futures.Future, record_id: str) -> None:
         """Once the worker has run it, the outcome waits for its close's commit, then goes to the loop."""
         if ran.exception() is not None:
+            self._forget(record_id)
             self._hand_over(answer, ran.exception())
             return
+        if ran.result() is None:  # written off: _write_off has answered
+            return
+        self._forget(record_id)
         outcome, committed = ran.result()
         committed.add_done_callback(lambda done: self._hand_over(answer, done.exception() or outcome))
+
+    def _forget(self, record_id: str) -> None:
+        self._running.pop(record_id, None)
+        self._answer_of.pop(record_id, None)
+
+    # -- stopping an execution -------------------------------------------------------------------------
+    def cancel(self, record_id: str, reason: str = "cancelled on request") -> str | None:
+        """Cancel an execution in flight by its id or a unique prefix; returns its full id.
+
+        One running in this kernel stops here and now; any other open one is asked for through the journal,
+        which the kernel that runs it watches. None when no open execution has that id.
+        """
+        matches = [inflight for key, inflight in list(self._running.items()) if key.startswith(record_id)]
+        if len(matches) == 1:
+            self._stop_execution(matches[0], Stop(CANCELLED, reason))
+            return matches[0].record_id
+        record = self.journal.request_cancel(record_id, reason)
+        return record.id if record is not None else None
+
+    def _stop_execution(self, inflight: InFlight, stop: Stop) -> bool:
+        if not inflight.cancel(stop, self.settings.core.cancel_grace):
+            return False
+        if inflight.worker is None:  # still queued: it never runs (a worker that takes it now finds it stopped)
+            self._close_stopped(inflight, "")
+        return True
+
+    def _record_progress(self, inflight: InFlight) -> None:
+        """What a running execution printed since the watcher's last look: to its record, and to its platform."""
+        captured = inflight.capture
+        if captured is not None and captured.changes != inflight.recorded_changes:
+            inflight.recorded_changes = captured.changes
+            self.journal.progress(inflight.record_id, *captured.snapshot())
+        inflight.forward_output()
+
+    def _write_off(self, inflight: InFlight) -> None:
+        """A stopped execution outlived its grace: its record is closed and its platform answered now, and its
+        thread let go (the pool takes a new one; whatever the old one returns later is dropped)."""
+        if inflight.worker is not None:
+            self.pool.write_off(inflight.worker)
+        grace = self.settings.core.cancel_grace
+        self._close_stopped(inflight, f" (it did not stop within {grace:g} s; its worker thread is written off)")
+
+    def _close_stopped(self, inflight: InFlight, note: str) -> None:
+        """Close a stopped execution's record without its worker, and answer its platform once that is committed."""
+        if not inflight.claim_end() or inflight.stop is None:
+            return
+        answer = self._answer_of.get(inflight.record_id)
+        self._forget(inflight.record_id)
+        error = inflight.stop.error + note
+        stdout, stderr, logs = inflight.capture.snapshot() if inflight.capture is not None else ("", "", [])
+        inflight.forward_output(final=True)
+        committed = self.journal.closing(inflight.record_id, error=error, status=inflight.stop.status,
+                                         stdout=stdout, stderr=stderr, logs=logs)
+        outcome = Outcome(inflight.record_id, False, error=error, error_type=inflight.stop.error_type,
+                          stdout=stdout, stderr=stderr, logs=tuple(logs))
+        if answer is not None:
+            committed.add_done_callback(lambda done: self._hand_over(answer, done.exception() or outcome))
 
     def _hand_over(self, answer: asyncio.Future, result: Any) -> None:
         """Queue a result for the loop, waking it once for all that a commit released (not once for each)."""
@@ -305,6 +388,7 @@ class Service:
                 log.warning("polynb: stopping platform bindings failed: %s", exc)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=1)
+        self._watcher.stop()
         self.pool.shutdown()
         capture.uninstall()
         return interrupted
