@@ -103,6 +103,15 @@ def records(all_notebooks: bool = False, **filters: Any) -> list:
     return journal.records(**{**journal.scope(folder=all_notebooks), **filters})
 
 
+def cancel(record_id: str, reason: str = "cancelled from the notebook") -> str:
+    """Cancel an execution in flight (its id or a unique prefix): in this kernel at once, in another kernel
+    through the journal it watches. Returns the full id; KeyError when no open execution has that id."""
+    cancelled = get_service().cancel(record_id, reason)
+    if cancelled is None:
+        raise KeyError(f"no open execution {record_id!r} in {get_journal().path}")
+    return cancelled
+
+
 def serving() -> str:
     """What this kernel serves, as JSON (``polynb serve`` reads it from the kernel)."""
     running = _state["service"]

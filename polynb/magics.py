@@ -73,9 +73,17 @@ def json_argument(magic: str, what: str, text: str | None, kind: type = object, 
     return value
 
 
+def timeout_argument(magic: Callable) -> Callable:
+    """``--timeout S``: how long one execution of the payload may run before it is cancelled as timed out."""
+    return argument("--timeout", type=float, default=None, metavar="S",
+                    help="seconds one execution may run before it is cancelled and recorded as timed out "
+                         "(default: core.timeout, POLYNB_TIMEOUT: no limit)")(magic)
+
+
 def payload_arguments(magic: Callable) -> Callable:
     """The options every payload-registering cell magic shares, so they mean the same everywhere."""
     for decorate in (
+        timeout_argument,
         argument("--isolated", action="store_true",
                  help="run the payload in a namespace of its own instead of the notebook's globals"),
         argument("--entry", default=None, help="the function the platform calls (default: the cell's only function)"),
@@ -94,20 +102,25 @@ def cell_id(shell) -> str | None:
 
 
 def register_cell(shell, platform: str, name: str, cell: str, *, entry: str | None = None,
-                  isolated: bool = False, options: Mapping[str, Any] | None = None, run: bool = True) -> None:
+                  isolated: bool = False, options: Mapping[str, Any] | None = None, run: bool = True,
+                  timeout: float | None = None) -> None:
     """Run the cell in the notebook, register it as a payload, and show its live status widget.
 
     ``run=False`` is for platforms whose cell is a script run per execution (a Vantiq query's code needs
-    the query's presetValues): it is compiled and registered, not run now.
+    the query's presetValues): it is compiled and registered, not run now. ``timeout`` (``--timeout``) is kept
+    in the payload's options, where the service reads it.
     """
     from .widgets import CellStatus
 
+    if timeout is not None and timeout <= 0:
+        raise UsageError(f"polynb: --timeout must be a number of seconds above 0, not {timeout:g}")
+    options = {**(options or {}), **({"timeout": timeout} if timeout is not None else {})}
     source = shell.transform_cell(cell)
     if run and not shell.run_cell(source, store_history=False).success:
         raise UsageError(f"polynb: the cell failed, so {name!r} was not registered on {platform}")
     if run:
         credit_running_cell(shell, source)
-    payload = Payload(platform, name, source, entry, dict(options or {}), isolated, cell_id(shell))
+    payload = Payload(platform, name, source, entry, options, isolated, cell_id(shell))
     try:
         registration = polynb.get_service().register(payload)
     except (PayloadError, ConfigError, KeyError) as exc:
@@ -129,13 +142,13 @@ class PolynbMagics(Magics):
 
     @line_magic
     def polynb(self, line: str = ""):
-        """%polynb [journal|replay ID|config|status|start PLATFORM|stop PLATFORM] -- no argument shows the dashboard"""
+        """%polynb [journal|replay ID|cancel ID|config|status|start PLATFORM|stop PLATFORM] -- no argument: the dashboard"""
         words = shlex.split(line)
         command, rest = (words[0], " ".join(shlex.quote(w) for w in words[1:])) if words else ("dashboard", "")
         handler = getattr(self, f"_do_{command}", None)
         if handler is None:
             raise UsageError(f"%polynb: unknown command {command!r}; "
-                             "use journal, replay, config, status, start or stop (or nothing for the dashboard)")
+                             "use journal, replay, cancel, config, status, start or stop (or nothing for the dashboard)")
         return handler(rest)
 
     def _do_dashboard(self, rest: str):
@@ -144,7 +157,8 @@ class PolynbMagics(Magics):
         def replay_here(record_id: str) -> str:
             return polynb.get_service().replay(record_id).record_id
 
-        polynb.show(("dashboard", cell_id(self.shell)), Dashboard(polynb.get_journal(), replay=replay_here))
+        polynb.show(("dashboard", cell_id(self.shell)), Dashboard(polynb.get_journal(), replay=replay_here,
+                                                                 cancel=lambda rid: polynb.cancel(rid)))
 
     @magic_arguments()
     @argument("--platform", default=None)
@@ -177,6 +191,17 @@ class PolynbMagics(Magics):
             print(outcome.traceback, file=sys.stderr)
             raise UsageError(f"polynb: replay {outcome.record_id[:8]} of {args.record_id} failed: {outcome.error}")
         return outcome.value
+
+    @magic_arguments()
+    @argument("record_id", help="an execution id, or a unique prefix of it")
+    def _do_cancel(self, rest: str):
+        """%polynb cancel ID: stop an execution in flight; its record ends cancelled and its platform gets an error."""
+        args = parse_options(self._do_cancel, rest)
+        try:
+            record_id = polynb.cancel(args.record_id)
+        except KeyError as exc:
+            raise UsageError(f"polynb: {exc.args[0]}") from None
+        print(f"cancelling {record_id}")
 
     def _do_config(self, rest: str):
         """%polynb config: the effective settings, secrets masked."""

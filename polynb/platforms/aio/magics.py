@@ -41,7 +41,7 @@ class AioMagics(Magics):
         options = {"runner": args.runner, "workflow": args.workflow, "subscribe": list(args.subscribe),
                    "from_node": _from_node_map(args.from_node)}
         register_cell(self.shell, PLATFORM, args.process, cell, entry=args.entry, isolated=args.isolated,
-                      options=options)
+                      timeout=args.timeout, options=options)
 
     @line_magic
     @magic_arguments()

@@ -60,7 +60,7 @@ class CloudStateMagics(Magics):
         options = {"kind": args.kind, "persistence_id": args.persistence_id, "snapshot_every": args.snapshot_every,
                    "passivation_timeout_ms": args.passivation_timeout, "protos": proto_sources(args.proto)}
         register_cell(self.shell, PLATFORM, args.service, cell, entry=args.entry, isolated=args.isolated,
-                      options=options)
+                      timeout=args.timeout, options=options)
 
     @line_magic
     def cloudstate_call(self, line: str):

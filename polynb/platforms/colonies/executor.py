@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ...backoff import Backoff
-from ...execution import UNAVAILABLE, Arrival, Outcome
+from ...execution import UNAVAILABLE, Arrival
 from . import crypto, wire
 from .client import ColoniesClient
 
@@ -120,19 +120,21 @@ class ExecutorLoop:
         processid, spec = process["processid"], process["spec"]
         args, kwargs = wire.process_arguments(process)
         context = ProcessContext(process)
+        limit = spec.get("maxexectime", -1)
         meta = {"processid": processid, "executor": self.name, "executortype": self.executortype,
                 "colony": self.connection.colony, "retries": process["retries"],
-                "processgraphid": process.get("processgraphid", "")}
+                "processgraphid": process.get("processgraphid", ""), "maxexectime": limit}
+        logs = ProcessLog(client, processid, self.key)
         execution = asyncio.ensure_future(service.execute(Arrival(
             PLATFORM, spec.get("funcname", ""), {"args": args, "kwargs": kwargs}, context, meta=meta,
-            encode=context.encode)))
+            encode=context.encode, timeout=limit if limit and limit > 0 else None, log=logs.add)))
         if not await self._outlasts_assignment(execution, process, context):
             execution.add_done_callback(lambda _: log.info("colonies: %s finished after reassignment", processid))
             return
         outcome = execution.result()
         if outcome.error_type == UNAVAILABLE:
             return  # left running: the server hands it out again after maxexectime
-        await self._forward_output(processid, outcome)
+        await logs.sent()
         try:
             if outcome.ok:
                 await client.close_process(processid, outcome.value, self.key)
@@ -161,16 +163,40 @@ class ExecutorLoop:
             done, _ = await asyncio.wait({execution}, timeout=1.0)
         return True
 
-    async def _forward_output(self, processid: str, outcome: Outcome) -> None:
-        """What the function printed and logged, as Colonies log lines (the journal has it too)."""
-        lines = [text for text in (outcome.stdout, outcome.stderr) if text]
-        lines += [f"[{entry['level']}] {entry['logger']}: {entry['message']}\n" for entry in outcome.logs]
+
+
+class ProcessLog:
+    """A process's Colonies log, line by line while its function runs (``addlog`` needs it RUNNING, so every
+    line is sent before the process is closed); in order, one request at a time."""
+
+    def __init__(self, client: ColoniesClient, processid: str, key: str) -> None:
+        self.client, self.processid, self.key = client, processid, key
+        self._lines: asyncio.Queue[str] = asyncio.Queue()
+        self._sender: asyncio.Task | None = None
+        self._refused = False
+
+    def add(self, lines: list[str]) -> None:
+        """Queue lines (called on the loop by the service as the function writes them)."""
         for line in lines:
+            self._lines.put_nowait(line)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.ensure_future(self._send())
+
+    async def sent(self) -> None:
+        """Return once every queued line has been sent (or refused)."""
+        await self._lines.join()
+
+    async def _send(self) -> None:
+        while not self._lines.empty():
+            line = self._lines.get_nowait()
             try:
-                await self.connection.client.add_log(processid, line, self.key)
-            except wire.ColoniesError as exc:
-                log.warning("colonies: log of process %s was refused: %s", processid, exc)
-                return
+                if not self._refused:
+                    await self.client.add_log(self.processid, line, self.key)
+            except wire.ColoniesError as exc:  # taken back, or gone: the journal keeps every line anyway
+                log.warning("colonies: log of process %s was refused: %s", self.processid, exc)
+                self._refused = True
+            finally:
+                self._lines.task_done()
 
 
 def approval_instructions(address: str, colony: str, executor: ExecutorLoop) -> str:
@@ -184,4 +210,4 @@ def approval_instructions(address: str, colony: str, executor: ExecutorLoop) -> 
             f"c.approve_executor('{colony}', '{executor.name}', k)\"")
 
 
-__all__ = ["Connection", "ExecutorLoop", "ProcessContext", "ProcessReassigned", "approval_instructions"]
+__all__ = ["Connection", "ExecutorLoop", "ProcessContext", "ProcessLog", "ProcessReassigned", "approval_instructions"]

@@ -27,7 +27,7 @@ class ColoniesMagics(Magics):
                                                  ("executorname", args.executorname),
                                                  ("concurrency", args.concurrency)) if value is not None}
         register_cell(self.shell, "colonies", args.funcname, cell, entry=args.entry, isolated=args.isolated,
-                      options=options)
+                      timeout=args.timeout, options=options)
 
     @line_magic
     @magic_arguments()

@@ -54,7 +54,7 @@ class KgridMagics(Magics):
         if not re.fullmatch(r"[A-Za-z0-9_-]+", endpoint):
             raise UsageError(f"%%kgrid_ko: endpoint {endpoint!r} must be letters, digits, '_' or '-'")
         register_cell(self.shell, "kgrid", f"{ark}/{endpoint}", cell, entry=function, isolated=args.isolated,
-                      options={"ark": str(ark), "endpoint": endpoint,
+                      timeout=args.timeout, options={"ark": str(ark), "endpoint": endpoint,
                                "requirements": _unquote(args.requirements).split(),
                                "title": _unquote(args.title) if args.title else None})
 

@@ -5,7 +5,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from polynb.magics import json_argument, parse_options, register_cell
+from polynb.magics import json_argument, parse_options, register_cell, timeout_argument
 
 from . import api
 from .binding import PLATFORM
@@ -20,6 +20,7 @@ class VantiqMagics(Magics):
     @argument("--handles-return", action="store_true",
               help="the code answers with connector_connection.send_query_response itself (codeHandlesReturn)")
     @argument("--limit-return-to", default=None, help="comma-separated globals to return (limitReturnTo)")
+    @timeout_argument
     def vantiq_exec(self, line: str, cell: str):
         """Register the cell as the code cached under NAME for a source.
 
@@ -32,7 +33,8 @@ class VantiqMagics(Magics):
             options["codeHandlesReturn"] = True
         if args.limit_return_to:
             options["limitReturnTo"] = args.limit_return_to
-        register_cell(self.shell, PLATFORM, args.name, cell, options=options, run=False)
+        register_cell(self.shell, PLATFORM, args.name, cell, options=options, run=False,
+                      timeout=args.timeout)
 
     @line_cell_magic
     @magic_arguments()

@@ -164,3 +164,24 @@ crypto = Crypto()
 cases = json.loads(sys.stdin.read())
 print(json.dumps([[crypto.id(key), crypto.sign(message, key)] for key, message in cases]))
 """
+
+WATCH_LOGS_THEN_RELEASE = PRELUDE + """
+key, _ = executor(os.environ["PY_SUBMITTER_NAME"], "submitter-only")
+gate = os.environ["PY_GATE"]
+spec = func_spec(os.environ["PY_FUNC"], [gate], colony, os.environ["PY_EXECUTOR_TYPE"], maxexectime=60, maxretries=0)
+process = client.submit_func_spec(spec, key)
+deadline = time.time() + 60
+seen = None
+while seen is None and time.time() < deadline:
+    logs = client.get_process_log(colony, process.processid, 100, 0, key) or []
+    if logs:
+        seen = {"logs": [entry["message"] for entry in logs], "state": client.get_process(process.processid, key).state}
+    time.sleep(0.1)
+open(gate, "w").close()
+while client.get_process(process.processid, key).state < 2 and time.time() < deadline:
+    time.sleep(0.1)
+final = client.get_process(process.processid, key)
+logs = client.get_process_log(colony, process.processid, 100, 0, key) or []
+print(json.dumps({"seen": seen, "state": final.state, "out": final.output,
+                  "logs": [entry["message"] for entry in logs]}))
+"""
