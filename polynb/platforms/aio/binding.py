@@ -127,12 +127,13 @@ class AioBinding(Binding[Delivery]):
         self._status_task = asyncio.ensure_future(self._follow_consumers())
 
     async def _connect(self) -> Client:
-        """Connect, reconnecting forever once connected, but give up on a first connection after call_timeout."""
+        """Connect, reconnecting forever once connected, but give up on a first connection after call_timeout.
+        A cluster's comma-separated URLs are all handed to the client, which fails over along them."""
         timeout = call_timeout()
         progress.report(f"connecting to NATS at {self.url}")
         try:
             return await asyncio.wait_for(nats.connect(
-                self.url, max_reconnect_attempts=-1, reconnect_time_wait=0.5, name="polynb-aio",
+                appconfig.nats_servers(self.url), max_reconnect_attempts=-1, reconnect_time_wait=0.5, name="polynb-aio",
                 disconnected_cb=self._disconnected, reconnected_cb=self._reconnected, error_cb=self._error), timeout)
         except asyncio.TimeoutError:
             raise CallTimeout("AIO", f"connecting to NATS at {self.url}", timeout,
@@ -201,10 +202,11 @@ class AioBinding(Binding[Delivery]):
         if current is not None:
             await self._stop_node(version.name)
         if self.manage:
-            await managers.apply_node(self.js, spec)
+            await managers.apply_node(self.js, spec, self.settings.replicas)
             if self.config_dir is not None:
                 managers.write_app_config(self.config_dir, spec)
-        node = Node(self.service, self.client, spec, self._run_hook, concurrency=max(1, self.settings.concurrency))
+        node = Node(self.service, self.client, spec, self._run_hook, concurrency=max(1, self.settings.concurrency),
+                    log_to_stdout=self.settings.log_to_stdout)
         await node.open()
         await node.run_user(handlers.lifecycle_function(version, "initializer"), "initializer")
         await node.subscribe()

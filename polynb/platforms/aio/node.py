@@ -25,6 +25,7 @@ from . import names, wire
 from .appconfig import NodeSpec
 from .context import NodeContext
 from .handlers import HandlerFailure
+from .nodelog import handler_lines
 
 log = logging.getLogger("polynb.aio")
 PLATFORM = "aio"
@@ -57,8 +58,10 @@ class Node:
     """A running node; the binding creates one per ``%%aio_node`` process and swaps its payload version freely."""
 
     def __init__(self, service: Host, client: Client, spec: NodeSpec,
-                 run_hook: Callable[[str, str, Callable[[], Any]], Awaitable[Any]], concurrency: int) -> None:
+                 run_hook: Callable[[str, str, Callable[[], Any]], Awaitable[Any]], concurrency: int,
+                 log_to_stdout: bool = True) -> None:
         self.service, self.client, self.spec = service, client, spec
+        self.log_to_stdout = log_to_stdout  # a handler's lines also as the node's JSON log on stdout, as KAI's
         self._slots = asyncio.Semaphore(concurrency)  # deliveries that run at once; the others wait, kept alive
         self._deliveries: set[asyncio.Future] = set()
         self.js = client.jetstream()
@@ -213,7 +216,9 @@ class Node:
         delivery = Delivery(self, message, msg.subject)
         outcome = await self.service.execute(Arrival(
             PLATFORM, self.spec.process, wire.describe(message), delivery,
-            meta={**meta, "request_id": message.request_id, "from_node": message.from_node}))
+            meta={**meta, "request_id": message.request_id, "from_node": message.from_node,
+                  "ack_wait": self.spec.ack_wait},
+            log=handler_lines(self.spec.process, message.request_id) if self.log_to_stdout else None))
         sent_ok = await _settle(delivery.sdk.messaging.sent)
         if not outcome.delivered:
             await msg.nak()  # not this replica's to answer: another one (or a restart) takes it
