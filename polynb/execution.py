@@ -65,6 +65,8 @@ class Outcome:
     stdout: str = ""
     stderr: str = ""
     logs: tuple[dict[str, Any], ...] = ()
+    #: what the payload raised, kept for a replay's post-mortem debugger (never sent anywhere)
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
 
     @property
     def delivered(self) -> bool:

@@ -21,8 +21,9 @@ from . import jsonbody
 from .config import ConfigError
 from .jsonbody import BodyRefused
 from .payload import Payload, PayloadError
-from .runner import credit_running_cell
+from .runner import call_payload, credit_running_cell
 from .tables import format_table, journal_rows
+from .tracebacks import user_frames
 
 
 def without_comment(line: str) -> str:
@@ -173,11 +174,14 @@ class PolynbMagics(Magics):
 
     @magic_arguments()
     @argument("record_id", help="an execution id, or a unique prefix of it")
+    @argument("--version", type=int, default=None, help="replay against this version of the payload (default: current)")
+    @argument("--debug", action="store_true", help="if it fails, stop in the debugger at the failing frame")
     def _do_replay(self, rest: str):
-        """%polynb replay ID: run a recorded input against the current payload, here, and show the result."""
+        """%polynb replay ID [--version N] [--debug]: run a recorded input here, show the result; with --debug a
+        failure opens the debugger where it was raised, as %debug does after a cell."""
         args = parse_options(self._do_replay, rest)
         try:
-            outcome = polynb.get_service().replay(args.record_id)
+            outcome = polynb.get_service().replay(args.record_id, version=args.version)
         except KeyError as exc:
             raise UsageError(f"polynb: {exc.args[0]}") from None
         record = polynb.get_journal().get(outcome.record_id)
@@ -187,10 +191,19 @@ class PolynbMagics(Magics):
             print(record.stderr, end="", file=sys.stderr)
         for entry in record.logs:
             print(f"[{entry['level']}] {entry['logger']}: {entry['message']}")
-        if not outcome.ok:
-            print(outcome.traceback, file=sys.stderr)
-            raise UsageError(f"polynb: replay {outcome.record_id[:8]} of {args.record_id} failed: {outcome.error}")
-        return outcome.value
+        if outcome.ok:
+            return outcome.value
+        print(outcome.traceback, file=sys.stderr)
+        if args.debug and outcome.exception is not None:
+            self._post_mortem(outcome.exception)
+        raise UsageError(f"polynb: replay {outcome.record_id[:8]} of {args.record_id} failed: {outcome.error}")
+
+    def _post_mortem(self, exc: BaseException) -> None:
+        """IPython's debugger on the replay's failure, from the payload's first frame down to where it raised."""
+        sys.last_type, sys.last_value = type(exc), exc
+        sys.last_traceback = user_frames(exc, call_payload.__code__) or exc.__traceback__
+        self.shell.InteractiveTB.tb = None  # a cell's earlier traceback must not be the one debugged
+        self.shell.debugger(force=True)
 
     @magic_arguments()
     @argument("record_id", help="an execution id, or a unique prefix of it")

@@ -127,16 +127,22 @@ def parse(payload: Payload, python_source: str) -> ast.Module:
         raise PayloadError(f"payload {payload.name!r} is not valid Python: {exc}") from exc
 
 
-def materialize(payload: Payload, python_source: str, version: int, notebook_ns: dict | None) -> PayloadVersion:
+def materialize(payload: Payload, python_source: str, version: int, notebook_ns: dict | None,
+                rerun: bool = False) -> PayloadVersion:
     """Compile the payload and bind its namespace.
 
     With the notebook's namespace, the cell has already run there, so the snapshot takes the objects
-    it defined from it. Isolated payloads execute in a namespace of their own.
+    it defined from it. Isolated payloads execute in a namespace of their own. ``rerun`` brings back an
+    earlier version (a replay against it): its cell runs again in a copy of the notebook's namespace, so it
+    reads today's notebook state without redefining anything the notebook has now.
     """
     tree = parse(payload, python_source)
     code = compile(tree, payload.filename, "exec")
     if payload.isolated or notebook_ns is None:
         namespace: dict = {"__name__": f"polynb.payload.{payload.name}", "__builtins__": builtins}
+        exec(code, namespace)
+    elif rerun:
+        namespace = dict(notebook_ns)
         exec(code, namespace)
     else:
         namespace = notebook_ns

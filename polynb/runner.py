@@ -150,7 +150,7 @@ def run_queued(journal: Journal, record_id: str, version: int | None, call: Call
     closed it instead (stopped before it ran, or written off after a stop it ignored).
     """
     live = inflight is not None and inflight.on_output is not None
-    value = wire = error = error_type = trace = None
+    value = wire = error = error_type = trace = raised = None
     with capture.capturing(live) as captured:
         if inflight is not None and not inflight.enter(captured):
             return None  # stopped while it waited: the service closed it unrun
@@ -164,7 +164,7 @@ def run_queued(journal: Journal, record_id: str, version: int | None, call: Call
                 if inflight is not None:
                     inflight.leave()
         except BaseException as exc:  # a payload may raise anything, SystemExit included
-            error, error_type, trace = describe_error(exc), type(exc).__name__, payload_traceback(exc)
+            error, error_type, trace, raised = describe_error(exc), type(exc).__name__, payload_traceback(exc), exc
         finally:
             _local.inflight = None
     status = None
@@ -178,7 +178,8 @@ def run_queued(journal: Journal, record_id: str, version: int | None, call: Call
                                 stderr=captured.stderr, logs=captured.logs, status=status)
     printed = {"stdout": captured.stdout, "stderr": captured.stderr, "logs": tuple(captured.logs)}
     if error is not None:
-        return Outcome(record_id, False, error=error, error_type=error_type, traceback=trace, **printed), committed
+        return Outcome(record_id, False, error=error, error_type=error_type, traceback=trace, exception=raised,
+                       **printed), committed
     return Outcome(record_id, True, value=wire, **printed), committed
 
 

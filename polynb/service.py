@@ -354,19 +354,35 @@ class Service:
         await asyncio.wrap_future(self.journal.closing(record_id, error=message, status=FAILED))
         return Outcome(record_id, False, error=message, error_type=error_type)
 
-    def replay(self, record_id: str) -> Outcome:
-        """Run a recorded input against the current payload, here in the foreground, as a new record."""
+    def replay(self, record_id: str, version: int | None = None) -> Outcome:
+        """Run a recorded input here in the foreground, as a new record: against the current payload, or against
+        its version ``version`` (a fix checked against the input that failed, or the old code against a new input)."""
         record = self.journal.get(record_id)
         if record is None:
             raise KeyError(f"no execution {record_id!r} in {self.journal.path} (or the prefix is ambiguous)")
-        version = self._versions.get((record.platform, record.payload))
+        current = self._versions.get((record.platform, record.payload))
         binding = self._bindings.get(record.platform)
-        if version is None or binding is None:
+        if current is None or binding is None:
             raise KeyError(f"{record.platform}:{record.payload} is not registered in this kernel; run its cell first")
-        new_id = self.journal.open(record.platform, record.payload, record.input, {"replay_of": record.id})
+        chosen = current if version is None or version == current.version else self._earlier(current, version)
+        new_id = self.journal.open(record.platform, record.payload, record.input,
+                                   {"replay_of": record.id, "replayed_version": chosen.version})
         context = binding.replay_context(record)
-        return run_recorded(self.journal, new_id, version.version,
-                            lambda: binding.run_payload(version, record.input, context), None)
+        return run_recorded(self.journal, new_id, chosen.version,
+                            lambda: binding.run_payload(chosen, record.input, context), None)
+
+    def _earlier(self, current: PayloadVersion, number: int) -> PayloadVersion:
+        """Version ``number`` of a registered payload, brought back from the journal's copy of its cell."""
+        row = self.journal.payload(current.platform, current.name, number)
+        if row is None:
+            known = sorted(r.version for r in self.journal.payloads(active_only=False)
+                           if (r.platform, r.name) == (current.platform, current.name))
+            raise KeyError(f"{current.platform}:{current.name} has no version {number} in {self.journal.path} "
+                           f"(it has {', '.join(map(str, known))})")
+        payload = Payload(row.platform, row.name, row.source, row.entry, row.options, current.payload.isolated,
+                          row.cell_id)
+        source = platforms.get(payload.platform).binding.python_source(payload)
+        return materialize(payload, source, number, self.notebook_ns, rerun=True)
 
     # -- stopping --------------------------------------------------------------------------------------
     def stop(self, timeout: float | None = None) -> int:

@@ -90,7 +90,21 @@ def test_polynb_replay_reruns_a_failed_input_against_the_fixed_payload(ip):
         ip.run_line_magic("polynb", f"replay {failed}")
     run(ip, "%%fake_exec hello\ndef hello(x):\n    return 10 / (x + 1)")
     assert ip.run_line_magic("polynb", f"replay {failed[:8]}") == 10
-    assert polynb.records(limit=1)[0].meta == {"replay_of": failed}
+    assert polynb.records(limit=1)[0].meta == {"replay_of": failed, "replayed_version": 2}
+
+
+def test_polynb_replay_against_an_earlier_version_runs_that_version_s_code(ip):
+    run(ip, "%%fake_exec hello\ndef hello(x):\n    return 10 / x")
+    address = polynb.get_service().address("fake", "hello")
+    failed = httpx.post(address, json=0).json()["record"]
+    run(ip, "%%fake_exec hello\ndef hello(x):\n    return 10 / (x + 1)")
+    with pytest.raises(UsageError, match="ZeroDivisionError"):
+        ip.run_line_magic("polynb", f"replay {failed} --version 1")
+    assert polynb.records(limit=1)[0].meta == {"replay_of": failed, "replayed_version": 1}
+    assert ip.user_ns["hello"](0) == 10  # bringing v1 back did not redefine the notebook's hello
+    assert ip.run_line_magic("polynb", f"replay {failed} --version 2") == 10
+    with pytest.raises(UsageError, match="fake:hello has no version 7 .*it has 1, 2"):
+        ip.run_line_magic("polynb", f"replay {failed} --version 7")
 
 
 def test_polynb_replay_of_an_unknown_record_is_a_usage_error(ip):
@@ -118,7 +132,7 @@ def test_polynb_start_and_stop_a_platform_without_payloads(ip, capsys):
 
 
 def test_an_unknown_polynb_command_names_the_known_ones(ip):
-    with pytest.raises(UsageError, match="use journal, replay, config, status, start or stop"):
+    with pytest.raises(UsageError, match="use journal, replay, cancel, config, status, start or stop"):
         ip.run_line_magic("polynb", "frobnicate")
 
 

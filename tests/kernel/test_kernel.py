@@ -93,3 +93,25 @@ def test_a_failing_payload_names_its_cell_and_the_status_line_prints_as_text(ker
     assert "Cell In[2], line 2, in hello" in trace and "ipykernel_" not in trace, trace
     dashboard = kernel.ok("%polynb")
     assert dashboard.startswith("polynb: fake ready") and "VBox(" not in dashboard, dashboard
+
+
+def test_replay_debug_stops_in_the_debugger_at_the_frame_that_raised(kernel):
+    kernel.ok("%load_ext polynb\nimport polynb")
+    kernel.ok("%%fake_exec hello\ndef hello(x):\n    scale = 10\n    return scale / x")
+    address = kernel.value("polynb.get_service().address('fake', 'hello')")
+    failed = httpx.post(address, json=0).json()["record"]
+    answers = iter(["p scale, x", "q"])
+    prompts: list[str] = []
+
+    def answer(message):
+        prompts.append(message["content"]["prompt"])
+        kernel.client.input(next(answers))
+
+    outputs: list[dict] = []
+    reply = kernel.client.execute_interactive(f"%polynb replay {failed} --debug", allow_stdin=True, timeout=120,
+                                              stdin_hook=answer, output_hook=outputs.append)
+    shown = "".join(m["content"].get("text", "") + "\n".join(m["content"].get("traceback", [])) for m in outputs)
+    assert reply["content"]["status"] == "error"  # after the debugger, the replay's failure as usual
+    assert len(prompts) == 2 and "ipdb>" in prompts[0]
+    assert "(10, 0)" in shown  # `p scale, x` in the frame of hello that raised
+    assert "return scale / x" in shown
