@@ -25,7 +25,17 @@ TICK = 0.25  # seconds between the watcher's looks: the latency of a cancel requ
 
 class ExecutionCancelled(BaseException):
     """Raised inside a payload to stop it: a BaseException, like KeyboardInterrupt, so that a payload's
-    ``except Exception`` does not swallow it."""
+    ``except Exception`` does not swallow it. Raised in another thread it can only be a class, so each stop
+    makes a subclass that carries its reason (:meth:`Stop.raisable`)."""
+
+    reason = "cancelled"
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else self.reason
+
+
+class ExecutionTimedOut(ExecutionCancelled):
+    """Raised inside a payload that outlived its timeout."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,11 @@ class Stop:
     @property
     def error(self) -> str:
         return f"{self.error_type}: {self.reason}"
+
+    def raisable(self) -> type[ExecutionCancelled]:
+        """The exception class to raise in the payload: named for the stop, saying its reason."""
+        base = ExecutionTimedOut if self.status == TIMED_OUT else ExecutionCancelled
+        return type(base.__name__, (base,), {"reason": self.reason, "__module__": __name__})
 
 
 class InFlight:
@@ -120,7 +135,7 @@ class InFlight:
                 loop, task = self._task
                 loop.call_soon_threadsafe(task.cancel)
             elif self._thread is not None:
-                self._raised = _raise_in(self._thread, ExecutionCancelled)
+                self._raised = _raise_in(self._thread, stop.raisable())
             return True
 
     @property
@@ -193,4 +208,4 @@ class Watcher:
                 self._write_off(execution)
 
 
-__all__ = ["ExecutionCancelled", "InFlight", "Stop", "Watcher", "TICK"]
+__all__ = ["ExecutionCancelled", "ExecutionTimedOut", "InFlight", "Stop", "Watcher", "TICK"]

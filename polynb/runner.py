@@ -92,7 +92,12 @@ def call_payload(function: Callable[..., Any], *args: Any) -> Any:
     inflight = getattr(_local, "inflight", None)
     if inflight is not None:
         inflight.attach(loop, task)
-    return loop.run_until_complete(task)
+    try:
+        return loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        if inflight is not None and inflight.stop is not None:  # cancelled by polynb: say why, as a sync one would
+            raise inflight.stop.raisable()() from None
+        raise
 
 
 _local = threading.local()

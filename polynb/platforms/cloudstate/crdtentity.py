@@ -11,6 +11,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from ...inflight import ExecutionCancelled
 from . import crdts, wire
 from .context import CommandContext, CommandFailed, EntityCrashed, coerce, command_input, describe_action, handler_error
 from .entities import Definition, accepts, call_handler
@@ -137,7 +138,7 @@ class CrdtEntity:
                 else context.client_action(result)
         except EntityCrashed:
             raise
-        except Exception as exc:
+        except (Exception, ExecutionCancelled) as exc:  # a cancelled command fails as a command
             self._restore(saved)
             description = handler_error(exc)
             summary["failure"] = description

@@ -11,6 +11,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from ...inflight import ExecutionCancelled
 from . import wire
 from .context import (
     CommandContext,
@@ -113,7 +114,7 @@ class EventSourcedEntity:
             action = context.client_action(result)
         except EntityCrashed:
             raise
-        except Exception as exc:
+        except (Exception, ExecutionCancelled) as exc:  # a cancelled command fails as a command
             restart = saved is None or (isinstance(exc, CommandFailed) and exc.restart)
             if saved is not None:
                 self.state, self.sequence = saved

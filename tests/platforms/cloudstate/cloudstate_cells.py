@@ -190,6 +190,9 @@ class Faulty:
             1 / 0
         if order.what == "unserialisable":
             return {1, 2}
+        if order.what == "spin":
+            while True:
+                pass
         if order.what == "restart":
             ctx.fail("asked to restart", restart=True)
         ctx.emit(faults.Happened(what=order.what))

@@ -6,7 +6,9 @@ import grpc
 import pytest
 from cloudstate_tck import S1, E, ModelStream, es_cmd, es_fail, es_init, es_reply, pack
 from google.protobuf import any_pb2
+from support import wait_until
 
+from polynb.journal import CANCELLED, RUNNING
 from polynb.platforms.cloudstate.protolib import LIBRARY
 from polynb.platforms.cloudstate.protos.gen.cloudstate import entity_pb2, event_sourced_pb2
 
@@ -142,3 +144,14 @@ def test_report_error_is_journaled(channel, journal):
     [record] = journal.records(payload="reportError")
     assert record.input == {"message": "proxy says no"}
     assert record.status == "failed" and record.error == "proxy: proxy says no"
+
+
+def test_a_cancelled_command_is_a_client_failure_that_keeps_the_stream(channel, tck):
+    service = tck[0]
+    stream = ModelStream(channel, "es").send(faulty_init("f-cancel"), order("f-cancel", 1, "spin"))
+    record = wait_until(lambda: service.journal.last(payload=FAULTY, status=RUNNING), 30, "the command running")
+    service.cancel(record.id, "operator stop")
+    stream.expect(es_fail(1, "ExecutionCancelled: operator stop"))
+    stream.send(order("f-cancel", 2, "b")).expect(done(2, 1, "b"))
+    stream.close()
+    assert service.journal.get(record.id).status == CANCELLED

@@ -11,7 +11,7 @@ import kgrid_peers
 import pytest
 from support import free_port, taken_port, wait_until
 
-from polynb.journal import FAILED, SUCCEEDED
+from polynb.journal import CANCELLED, FAILED, RUNNING, SUCCEEDED
 from polynb.payload import Payload
 from polynb.ports import PortInUse
 
@@ -234,3 +234,21 @@ def test_a_taken_runtime_port_is_one_line_naming_the_variable(activator, start_s
         with pytest.raises(PortInUse) as refused:
             start_service(activator)
     assert str(refused.value) == f"kgrid: port {port} is already in use; set POLYNB_KGRID_PORT to another port (0: a free one)"
+
+
+def test_a_cancelled_execution_answers_the_runtime_error_shape_and_is_a_cancelled_record(
+        activator, start_service, runtime_url):
+    ns = {}
+    service = start_service(activator, ns)
+    register(service, ns, "nb/stop/1.0", "spin", "def spin(x):\n    while True:\n        pass\n")
+    runtime = runtime_url(service)
+    answer = {}
+    call = threading.Thread(target=lambda: answer.update(reply=httpx.post(f"{runtime}/nb_stop_1_0_spin", json={},
+                                                                          timeout=60)))
+    call.start()
+    record = wait_until(lambda: service.journal.last(platform="kgrid", status=RUNNING), 30, "the KO running")
+    service.cancel(record.id, "operator stop")
+    call.join(60)
+    assert (answer["reply"].status_code, answer["reply"].json()) == (
+        500, {"code": 500, "name": "ExecutionCancelled", "description": "operator stop"})
+    assert service.journal.get(record.id).status == CANCELLED

@@ -10,7 +10,7 @@ import pytest
 from support import free_port, wait_until
 from vantiq_harness import Rest, local_server, polynb_connector
 
-from polynb.journal import FAILED, RUNNING, SUCCEEDED
+from polynb.journal import CANCELLED, FAILED, RUNNING, SUCCEEDED
 from polynb.payload import Payload
 
 
@@ -226,3 +226,15 @@ def test_under_kubernetes_the_health_probe_port_accepts_connections(server, tmp_
     with polynb_connector(tmp_path, server["url"], server["token"], "probed", VANTIQ_TCP_PROBE_PORT=str(port)):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as probe:
             assert probe.recv(1) == b""  # accepted, then closed by the probe
+
+
+def test_a_cancelled_query_answers_the_connectors_error_and_is_a_cancelled_record(service, rest, source):
+    answer = {}
+    query = threading.Thread(target=lambda: answer.update(reply=rest.query(source, {"code": "while True:\n    pass\n"})))
+    query.start()
+    record = wait_until(lambda: service.journal.last(platform="vantiq", status=RUNNING), 30, "the query running")
+    service.cancel(record.id, "operator stop")
+    query.join(60)
+    status, body = answer["reply"]
+    assert (status, body[0]["params"][0]) == (400, "ExecutionCancelled")
+    assert service.journal.get(record.id).status == CANCELLED
