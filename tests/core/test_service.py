@@ -187,7 +187,7 @@ def test_replay_runs_a_recorded_input_against_the_current_version(service, ns):
     outcome = service.replay(original[:10])
     assert outcome.ok and outcome.value == 101
     replayed = service.journal.get(outcome.record_id)
-    assert replayed.meta == {"replay_of": original}
+    assert replayed.meta == {"replay_of": original, "replayed_version": 2}
     assert (replayed.version, replayed.stdout) == (2, "fixed\n")
 
 
