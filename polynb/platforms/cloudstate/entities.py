@@ -7,6 +7,7 @@ replaces it). CRDT entities name their CRDT with a ``crdt`` class attribute or a
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -138,8 +139,10 @@ def _collect(members) -> Definition:
     return definition
 
 
+@functools.lru_cache(maxsize=1024)
 def accepts(function: Callable, count: int) -> bool:
-    """Whether ``function`` takes ``count`` positional arguments (beyond ``self`` for classes)."""
+    """Whether ``function`` takes ``count`` positional arguments (beyond ``self`` for classes); asked per command,
+    so remembered per handler (a signature costs more than a trivial handler)."""
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
