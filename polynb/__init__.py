@@ -113,13 +113,17 @@ def cancel(record_id: str, reason: str = "cancelled from the notebook") -> str:
 
 
 def serving() -> str:
-    """What this kernel serves, as JSON (``polynb serve`` reads it from the kernel)."""
+    """What this kernel serves, as JSON (``polynb serve`` reads it from the kernel): each payload with its
+    signature (input and output shape) where its platform has one."""
     running = _state["service"]
     if running is None or running.stopped:
         return json.dumps({"payloads": [], "platforms": {}})
+    rows = {(row.platform, row.name, row.version): row for row in running.journal.payloads(active_only=False)}
     return json.dumps({
         "payloads": [{"platform": v.platform, "name": v.name, "version": v.version,
-                      "address": running.address(v.platform, v.name)} for v in running.payloads()],
+                      "address": running.address(v.platform, v.name),
+                      "signature": getattr(rows.get((v.platform, v.name, v.version)), "signature", None)}
+                     for v in running.payloads()],
         "platforms": {name: {"state": s.state, "address": s.address} for name, s in running.statuses().items()},
     })
 

@@ -15,7 +15,8 @@ import io
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
 
 _active: contextvars.ContextVar[Capture | None] = contextvars.ContextVar("polynb_capture", default=None)
 
@@ -26,7 +27,7 @@ class Capture:
     def __init__(self, live: bool = False) -> None:
         self._lock = threading.Lock()
         self._streams = {"stdout": io.StringIO(), "stderr": io.StringIO()}
-        self.logs: list[dict] = []
+        self.logs: list[dict[str, Any]] = []
         self.changes = 0  # how many writes so far: a watcher compares it to see whether there is anything new
         self._unsent: list[str] | None = [] if live else None
 
@@ -57,7 +58,7 @@ class Capture:
             self._unsent = [keep] if keep else []
             return lines
 
-    def snapshot(self) -> tuple[str, str, list[dict]]:
+    def snapshot(self) -> tuple[str, str, list[dict[str, Any]]]:
         """stdout, stderr and the log entries so far, read together."""
         with self._lock:
             return self._streams["stdout"].getvalue(), self._streams["stderr"].getvalue(), list(self.logs)
@@ -74,7 +75,7 @@ class Capture:
 class RoutedStream(io.TextIOBase):
     """A stand-in for sys.stdout/sys.stderr that sends an execution's writes to its capture."""
 
-    def __init__(self, name: str, fallback) -> None:
+    def __init__(self, name: str, fallback: TextIO) -> None:
         self.name = name
         self.fallback = fallback
 
@@ -85,7 +86,7 @@ class RoutedStream(io.TextIOBase):
         capture.write(self.name, text)
         return len(text)
 
-    def writelines(self, lines) -> None:
+    def writelines(self, lines: Iterable[str]) -> None:  # type: ignore[override]  # typeshed: bytes, as on _IOBase
         for line in lines:
             self.write(line)
 
@@ -106,7 +107,7 @@ class RoutedStream(io.TextIOBase):
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self.fallback, "encoding", "utf-8")
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         # ipykernel calls set_parent() and friends on sys.stdout; they belong to the real stream.
         return getattr(self.fallback, name)
 
@@ -130,7 +131,7 @@ class _Installation:
         self.count = 0
         self.streams: dict[str, RoutedStream] = {}
         self.handler = _CaptureHandler()
-        self.repointed: list[tuple[logging.StreamHandler, object]] = []
+        self.repointed: list[tuple[logging.StreamHandler[Any], object]] = []
 
 
 _installation = _Installation()

@@ -1,10 +1,12 @@
-"""The ``polynb`` command: ``up`` (local platforms), ``serve NOTEBOOK`` (headless worker), ``journal``, ``status``."""
+"""The ``polynb`` command: ``up`` (local platforms), ``serve NOTEBOOK`` (headless worker), ``journal``, ``status``,
+``cancel ID``."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
 import os
+import re
 import shlex
 import signal
 import sys
@@ -56,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = commands.add_parser("status", help="platforms and payloads a journal knows")
     status.add_argument("directory", nargs="?", type=Path)
 
+    cancel = commands.add_parser("cancel", help="ask the kernel that runs an open execution to cancel it")
+    cancel.add_argument("record_id", metavar="ID", type=_execution_id, help="an execution id, or a unique prefix of it")
+    cancel.add_argument("--journal", type=Path, metavar="DIR", help="its .polynb folder (default: ./.polynb)")
+
     args = parser.parse_args(argv)
     if args.command == "up":
         for option in up_options:  # a flag is the stand-in's environment variable, set for this run
@@ -72,7 +78,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "journal":
         filters = {"platform": args.platform, "payload": args.payload, "status": args.status, "limit": args.limit}
         return _journal(args.directory, args.json, filters)
+    if args.command == "cancel":
+        return _cancel(args.journal, args.record_id)
     return _status(args.directory)
+
+
+def _execution_id(text: str) -> str:
+    """An execution id or a prefix of one: hexadecimal, so that it can never match more than it names."""
+    if not re.fullmatch(r"[0-9a-f]+", text):
+        raise argparse.ArgumentTypeError(f"an execution id is lowercase hexadecimal (a unique prefix will do), "
+                                          f"not {text!r}")
+    return text
 
 
 def _stand_ins() -> dict:
@@ -80,6 +96,7 @@ def _stand_ins() -> dict:
 
 
 async def _up(names: Sequence[str], as_json: bool, env_file: Path | None = None) -> int:
+    from .config import ConfigError
     from .local import stop_when_orphaned
     from .ports import PortInUse
     from .service import load_settings
@@ -91,7 +108,11 @@ async def _up(names: Sequence[str], as_json: bool, env_file: Path | None = None)
         print(f"polynb up: no local stand-in for {', '.join(unknown)}; available: {', '.join(known) or 'none'}",
               file=sys.stderr)
         return 2
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:  # a flag's value the stand-in cannot use (e.g. --cluster 9)
+        print(f"polynb up: {exc}", file=sys.stderr)
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -133,32 +154,48 @@ def _write_env(path: Path, chosen: dict, info: dict) -> None:
     partial.replace(path)
 
 
-def _read_journal(directory: Path | None, show: Callable[[Journal], list[str]]) -> int:
-    """Print the lines ``show`` makes of the journal, read-only; a journal that is missing or cannot be read
-    (corrupt, not a journal, unreachable) is one line on stderr and exit status 1, never a traceback."""
+class Refused(Exception):
+    """What a command cannot do as asked, in one line for stderr (exit status 1)."""
+
+
+def _with_journal(directory: Path | None, show: Callable[[Journal], list[str]], readonly: bool = True) -> int:
+    """Print the lines ``show`` makes of the journal (read-only unless ``readonly`` is False); a journal that is
+    missing or cannot be used (corrupt, not a journal, unreachable) is one line on stderr and exit status 1,
+    never a traceback."""
     import sqlite3
 
-    from .journal import FILENAME, Journal
-    from .service import load_settings
+    from .journal import FILENAME, Journal, JournalError
 
-    if directory is None:
-        configured = load_settings().core.journal_dir
-        directory = Path(configured) if configured else Path.cwd() / ".polynb"
+    directory = _journal_directory(directory)
     if not (directory / FILENAME).is_file():
         print(f"polynb: no journal in {directory}", file=sys.stderr)
         return 1
     try:
-        journal = Journal(directory, readonly=True)
+        journal = Journal(directory, readonly=readonly)
         try:
             lines = show(journal)
         finally:
             journal.close_db()
-    except (sqlite3.DatabaseError, OSError) as exc:
-        print(f"polynb: cannot read the journal {directory / FILENAME}: {exc}", file=sys.stderr)
+    except (sqlite3.DatabaseError, OSError, JournalError) as exc:
+        print(f"polynb: cannot {'read' if readonly else 'write to'} the journal {directory / FILENAME}: {exc}",
+              file=sys.stderr)
+        return 1
+    except Refused as exc:
+        print(f"polynb: {exc}", file=sys.stderr)
         return 1
     for line in lines:
         print(line)
     return 0
+
+
+def _journal_directory(directory: Path | None) -> Path:
+    """The folder given, else the configured ``core.journal_dir``, else ``./.polynb``."""
+    from .service import load_settings
+
+    if directory is not None:
+        return directory
+    configured = load_settings().core.journal_dir
+    return Path(configured) if configured else Path.cwd() / ".polynb"
 
 
 def _journal(directory: Path | None, as_json: bool, filters: dict) -> int:
@@ -172,19 +209,37 @@ def _journal(directory: Path | None, as_json: bool, filters: dict) -> int:
             return [jsonvalue.dumps(record.as_dict()) for record in records]
         return [format_table(journal_rows(records))]
 
-    return _read_journal(directory, show)
+    return _with_journal(directory, show)
+
+
+def _signature_lines(signature: dict | None) -> list[str]:
+    """A payload's operations in one line each (``greet({name: string}) -> string``), as its journal row keeps them."""
+    return [op.get("summary", name) for name, op in ((signature or {}).get("operations") or {}).items()]
 
 
 def _status(directory: Path | None) -> int:
     def show(journal: Journal) -> list[str]:
         return ([f"{row.platform}: {row.state}" + (f" at {row.address}" if row.address else "")
                  for row in journal.platforms()] +
-                [f"{payload.platform} {payload.name} v{payload.version}" + (f" {payload.address}" if payload.address
-                                                                              else "")
-                 for payload in journal.payloads()])
+                [line for payload in journal.payloads() for line in [
+                    f"{payload.platform} {payload.name} v{payload.version}"
+                    + (f" {payload.address}" if payload.address else ""),
+                    *(f"  {summary}" for summary in _signature_lines(payload.signature))]])
 
-    return _read_journal(directory, show)
+    return _with_journal(directory, show)
 
+
+def _cancel(directory: Path | None, record_id: str) -> int:
+    """Ask, through the journal, the kernel that runs an open execution to cancel it: that kernel watches its
+    journal for such requests, so this needs no connection to it."""
+    def ask(journal: Journal) -> list[str]:
+        record = journal.request_cancel(record_id, "cancelled with polynb cancel")
+        if record is None:
+            ended = journal.get(record_id)
+            raise Refused(f"no open execution {record_id}" + (f" (it ended {ended.status})" if ended else ""))
+        return [f"cancel requested for {record.id} {record.platform}:{record.payload}"]
+
+    return _with_journal(directory, ask, readonly=False)
 
 if __name__ == "__main__":
     sys.exit(main())

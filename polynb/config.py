@@ -11,7 +11,7 @@ an attribute error a linter sees, not a ``KeyError`` at run time.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast, overload
@@ -193,7 +193,7 @@ def config_path(directory: Path | None = None) -> Path | None:
     return path if path.is_file() else None
 
 
-def _read_yaml(path: Path | None) -> dict:
+def _read_yaml(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
@@ -223,7 +223,7 @@ class Section(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
     def __len__(self) -> int:

@@ -8,11 +8,13 @@ its platform's own error form.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .config import Settings
     from .journal import Journal
     from .payload import PayloadVersion
@@ -23,6 +25,7 @@ NOT_FOUND = "PayloadNotFound"
 UNAVAILABLE = "ServiceStopping"
 
 Context = TypeVar("Context")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,9 @@ class Host(Protocol):
 
     journal: Journal
     settings: Settings
-    notebook_ns: dict | None
+    notebook_ns: dict[str, Any] | None
+    #: the service's event loop, where bindings keep their connections
+    loop: asyncio.AbstractEventLoop
 
     async def execute(self, arrival: Arrival[Any]) -> Outcome:
         """Journal the arrival, run it on a worker thread, close its record."""
@@ -92,3 +97,6 @@ class Host(Protocol):
 
     def status_changed(self, platform: str, state: str, address: str | None, detail: str | None) -> None:
         """A binding's connection state changed (``Binding.set_status`` calls this)."""
+
+    def call(self, coro: Coroutine[Any, Any, T], label: str | None = None, timeout: float | None = None) -> T:
+        """Run a coroutine on the service loop from another thread (a cell's) and wait for it."""

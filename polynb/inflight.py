@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .capture import Capture
 from .journal import CANCELLED, TIMED_OUT
@@ -75,7 +76,7 @@ class InFlight:
         self.recorded_changes = 0  # how much of its output its record has (Capture.changes)
         self._lock = threading.Lock()
         self._thread: int | None = None
-        self._task: tuple[asyncio.AbstractEventLoop, asyncio.Task] | None = None
+        self._task: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
         self._raised = False
         self._ended = False
         self._forwarding = threading.Lock()
@@ -92,7 +93,7 @@ class InFlight:
                 self.deadline = time.monotonic() + self.timeout
             return True
 
-    def attach(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task) -> None:
+    def attach(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
         """An async payload runs as ``task`` on ``loop``: cancelling cancels the task instead of raising."""
         with self._lock:
             self._task = (loop, task)
@@ -146,7 +147,8 @@ class InFlight:
 def _raise_in(thread: int, exception: type[BaseException] | None) -> bool:
     """Raise ``exception`` in ``thread`` at its next bytecode boundary (None withdraws a pending one)."""
     target = ctypes.py_object(exception) if exception is not None else ctypes.py_object()
-    return ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), target) == 1
+    changed: int = ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), target)
+    return changed == 1
 
 
 class Watcher:
@@ -198,9 +200,9 @@ class Watcher:
             if execution.deadline is not None and now >= execution.deadline:
                 self._cancel(execution, Stop(TIMED_OUT, f"timed out after {execution.timeout:g} s"))
         for record_id, reason in self._requests([e.record_id for e in current if e.stop is None]).items():
-            execution = self._inflight.get(record_id)
-            if execution is not None:
-                self._cancel(execution, Stop(CANCELLED, reason))
+            asked = self._inflight.get(record_id)
+            if asked is not None:
+                self._cancel(asked, Stop(CANCELLED, reason))
         for execution in current:
             if execution.running:
                 self._progress(execution)

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import jsonvalue
 from .config import core_section, notebook_directory, notebook_path
-from .journal_writer import GroupWriter
+from .journal_writer import GroupWriter, JournalUnwritable
 
 RECEIVED, RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "received", "running", "succeeded", "failed", "interrupted"
 CANCELLED, TIMED_OUT = "cancelled", "timed out"  # stopped on request (cancel), stopped by its --timeout
@@ -35,6 +35,9 @@ OPEN_STATUSES = (RECEIVED, RUNNING)
 UNSUCCESSFUL = (FAILED, INTERRUPTED, CANCELLED, TIMED_OUT)  # what ended without a result: shown as failures
 STOPPED, GONE = "stopped", "gone"  # a platform stopped by its kernel; one whose kernel exited without saying so
 LEASE = 60.0  # seconds a platform state stays trusted on other hosts unless its kernel renews it
+#: the error of a record whose close could not be committed (a full disk), written once the journal takes writes
+UNRECORDED = ("polynb could not record how this execution ended (its journal could not commit, e.g. a full disk); "
+              "the platform was answered with that error, not with a result")
 FILENAME = "journal.sqlite"
 
 #: Migration N brings a journal from schema version N to N + 1 (``PRAGMA user_version``); append, never edit.
@@ -147,8 +150,8 @@ class Record:
     traceback: str | None
     stdout: str
     stderr: str
-    logs: list
-    meta: dict
+    logs: list[dict[str, Any]]
+    meta: dict[str, Any]
     received_at: float
     started_at: float | None
     finished_at: float | None
@@ -163,7 +166,7 @@ class Record:
             return None
         return self.finished_at - self.started_at
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
@@ -175,13 +178,13 @@ class PayloadRow:
     digest: str
     entry: str | None
     source: str
-    options: dict
+    options: dict[str, Any]
     cell_id: str | None
     address: str | None
     registered_at: float
     active: bool
     notebook: str | None
-    signature: dict | None = None  # the payload's input and output shape, where its platform has one
+    signature: dict[str, Any] | None = None  # the payload's input and output shape, where its platform has one
 
 
 @dataclass
@@ -244,7 +247,7 @@ class Journal:
     panel's server extension): no schema creation, no marking of orphans.
     """
 
-    def __init__(self, directory: str | os.PathLike | None = None, readonly: bool = False,
+    def __init__(self, directory: str | os.PathLike[str] | None = None, readonly: bool = False,
                  max_record_bytes: int | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_directory()
         self.path = self.directory / FILENAME
@@ -260,7 +263,7 @@ class Journal:
         self._lease_keeper: threading.Thread | None = None
         #: bytes a record keeps of each field (``core.max_record_bytes``): what is longer is cut and marked
         self.max_record_bytes = max_record_bytes or core_section().max_record_bytes
-        self._snapshot: tempfile.TemporaryDirectory | None = None
+        self._snapshot: tempfile.TemporaryDirectory[str] | None = None
         self._writer: GroupWriter | None = None
         if readonly:
             self._db, self._snapshot = _open_reader(self.path)
@@ -321,11 +324,11 @@ class Journal:
             raise sqlite3.OperationalError(f"{self.path} is opened readonly here")
         return self._writer
 
-    def _queue(self, apply: Callable[[sqlite3.Connection], Any], *notices: tuple[str, str]) -> Future:
+    def _queue(self, apply: Callable[[sqlite3.Connection], Any], *notices: tuple[str, str]) -> Future[Any]:
         """Hand a write to the writer thread; observers hear of it once it is committed."""
         return self._writer_for_writes().submit(apply, *notices)
 
-    def _write(self, sql: str, params: Iterable[Any], *notices: tuple[str, str]) -> Future:
+    def _write(self, sql: str, params: Iterable[Any], *notices: tuple[str, str]) -> Future[Any]:
         params = tuple(params)
         return self._queue(lambda db: db.execute(sql, params).rowcount, *notices)
 
@@ -342,7 +345,7 @@ class Journal:
             yield
 
     # -- executions ------------------------------------------------------------------------------
-    def open(self, platform: str, payload: str, input: Any, meta: dict | None = None,
+    def open(self, platform: str, payload: str, input: Any, meta: dict[str, Any] | None = None,
              version: int | None = None) -> str:
         """Queue the record of an execution that just arrived (committed with the next group); returns its id."""
         record_id = uuid.uuid4().hex
@@ -374,7 +377,8 @@ class Journal:
 
     def close(self, record_id: str, *, output: Any = None, error: str | None = None,
               traceback: str | None = None, stdout: str = "", stderr: str = "",
-              logs: list | None = None, status: str | None = None, meta: dict | None = None) -> None:
+              logs: list[dict[str, Any]] | None = None, status: str | None = None,
+              meta: dict[str, Any] | None = None) -> None:
         """Close a record with its result or its error, and what the payload printed and logged; returns once
         that is committed (a platform is answered only after its record's final state is on disk)."""
         self.closing(record_id, output=output, error=error, traceback=traceback, stdout=stdout, stderr=stderr,
@@ -382,7 +386,8 @@ class Journal:
 
     def closing(self, record_id: str, *, output: Any = None, error: str | None = None,
                 traceback: str | None = None, stdout: str = "", stderr: str = "",
-                logs: list | None = None, status: str | None = None, meta: dict | None = None) -> Future:
+                logs: list[dict[str, Any]] | None = None, status: str | None = None,
+                meta: dict[str, Any] | None = None) -> Future[Any]:
         """:meth:`close` without the wait: the future resolves once the close is committed (the service loop
         awaits it instead of blocking)."""
         final = status or (FAILED if error is not None else SUCCEEDED)
@@ -395,18 +400,24 @@ class Journal:
                 row = db.execute("SELECT meta FROM executions WHERE id=?", (record_id,)).fetchone()
                 merged = {**(jsonvalue.loads(row[0]) if row else {}), **meta}
                 db.execute("UPDATE executions SET meta=? WHERE id=?", (jsonvalue.dumps(merged), record_id))
-            db.execute("UPDATE executions SET status=?, output=?, error=?, traceback=?, stdout=?, stderr=?,"
-                       " logs=?, started_at=COALESCE(started_at, ?), finished_at=? WHERE id=?", values)
+            if not db.execute("UPDATE executions SET status=?, output=?, error=?, traceback=?, stdout=?, stderr=?,"
+                              " logs=?, started_at=COALESCE(started_at, ?), finished_at=? WHERE id=?", values).rowcount:
+                raise JournalUnwritable(f"execution {record_id} has no record in {self.path}: its opening could not "
+                                        "be written, so its ending is not reported as done")
             db.execute("DELETE FROM cancel_requests WHERE record_id=?", (record_id,))
 
-        return self._queue(update, ("execution", record_id))
+        def unrecorded(db: sqlite3.Connection) -> None:  # once the journal takes writes again after a failed close
+            db.execute("UPDATE executions SET status=?, error=?, finished_at=? WHERE id=? AND status IN (?, ?)",
+                       (FAILED, UNRECORDED, time.time(), record_id, *OPEN_STATUSES))
 
-    def progress(self, record_id: str, stdout: str, stderr: str, logs: list) -> None:
+        return self._writer_for_writes().submit(update, ("execution", record_id), fallback=unrecorded)
+
+    def progress(self, record_id: str, stdout: str, stderr: str, logs: list[dict[str, Any]]) -> None:
         """Queue what a running execution has printed and logged so far (live output; the close writes the rest)."""
         values = (self._text(stdout), self._text(stderr), self._json(logs), record_id, *OPEN_STATUSES)
         self._writer_for_writes().post(
             lambda db: db.execute("UPDATE executions SET stdout=?, stderr=?, logs=? WHERE id=? AND status IN (?, ?)",
-                                  values), ("execution", record_id))
+                                  values), ("execution", record_id), retry=False)
 
     def request_cancel(self, record_id: str, reason: str = "cancelled on request") -> Record | None:
         """Ask whichever kernel runs an open execution to cancel it (any process may ask: the panel's server, the
@@ -433,28 +444,48 @@ class Journal:
 
     def interrupt_open(self, reason: str) -> int:
         """Mark this process's records still open as interrupted (the service stopped under them)."""
-        return self._write("UPDATE executions SET status=?, error=COALESCE(error, ?), finished_at=? "
-                           "WHERE status IN (?, ?) AND host=? AND pid=?",
-                           (INTERRUPTED, reason, time.time(), *OPEN_STATUSES, self.host, self.pid),
-                           ("execution", "*")).result()
+        interrupted: int = self._write("UPDATE executions SET status=?, error=COALESCE(error, ?), finished_at=? "
+                                       "WHERE status IN (?, ?) AND host=? AND pid=?",
+                                       (INTERRUPTED, reason, time.time(), *OPEN_STATUSES, self.host, self.pid),
+                                       ("execution", "*")).result()
+        return interrupted
 
     def _interrupt_orphans(self) -> int:
-        """Records left open by a process that no longer runs (a restarted kernel) were interrupted."""
+        """Records left open by a kernel that no longer runs (a restarted kernel, a lost machine) were interrupted.
+        Which kernels run is told by :meth:`_holder_alive`, so a journal on a shared folder closes another host's
+        orphans too."""
+        now = time.time()
         with self._lock:
             rows = self._db.execute(
                 "SELECT DISTINCT host, pid FROM executions WHERE status IN (?, ?)", OPEN_STATUSES
             ).fetchall()
-            dead = [(r["host"], r["pid"]) for r in rows
-                    if r["host"] == self.host and not _pid_alive(r["pid"])]
+            dead = [(r["host"], r["pid"]) for r in rows if not self._holder_alive(r["host"], r["pid"], now)]
             count = 0
             for host, pid in dead:
+                reason = ("the kernel stopped while this execution was open" if host == self.host else
+                          f"the kernel on {host} (pid {pid}) stopped while this execution was open: it renewed no "
+                          f"lease for {LEASE:g} s")
                 count += self._db.execute(
                     "UPDATE executions SET status=?, error=COALESCE(error, ?), finished_at=COALESCE(finished_at, ?)"
                     " WHERE status IN (?, ?) AND host=? AND pid=?",
-                    (INTERRUPTED, "the kernel stopped while this execution was open", time.time(),
-                     *OPEN_STATUSES, host, pid),
+                    (INTERRUPTED, reason, now, *OPEN_STATUSES, host, pid),
                 ).rowcount
         return count
+
+    def _holder_alive(self, host: str, pid: int, now: float) -> bool:
+        """Whether the kernel (host, pid) holding open records may still run them: by its leases in ``platforms``
+        when it has any (:func:`kernel_alive`: one live lease is enough); without one, on this host by its pid,
+        elsewhere by its last record activity within a lease period (a kernel whose binding never reported)."""
+        leases = self._db.execute("SELECT process_started, lease_until FROM platforms WHERE host=? AND pid=?",
+                                  (host, pid)).fetchall()
+        if leases:
+            return any(kernel_alive(host, pid, lease["process_started"], lease["lease_until"], self.host, now)
+                       for lease in leases)
+        if host == self.host:
+            return _pid_alive(pid)
+        last = self._db.execute("SELECT MAX(MAX(received_at, COALESCE(started_at, 0), COALESCE(finished_at, 0)))"
+                                " FROM executions WHERE host=? AND pid=?", (host, pid)).fetchone()[0]
+        return last is not None and last > now - LEASE
 
     def get(self, record_id: str) -> Record | None:
         """One record by id, or by a unique prefix of its id."""
@@ -536,16 +567,25 @@ class Journal:
 
     # -- payloads and platforms ------------------------------------------------------------------
     def payload_registered(self, platform: str, name: str, version: int, digest: str, entry: str | None,
-                           source: str, options: dict, cell_id: str | None, address: str | None) -> None:
+                           source: str, options: dict[str, Any], cell_id: str | None, address: str | None, *,
+                           signature: dict[str, Any] | None = None) -> None:
+        """A version is the one its platform now runs; ``signature`` is its input and output shape, if known."""
         row = (platform, name, version, digest, entry, source, jsonvalue.dumps(options), cell_id, address,
-               time.time(), self.notebook)
+               time.time(), self.notebook, _signature_text(signature))
 
         def register(db: sqlite3.Connection) -> None:
             db.execute("UPDATE payloads SET active=0 WHERE platform=? AND name=?", (platform, name))
             db.execute("INSERT OR REPLACE INTO payloads (platform, name, version, digest, entry, source, options,"
-                       " cell_id, address, registered_at, active, notebook) VALUES (?,?,?,?,?,?,?,?,?,?,1,?)", row)
+                       " cell_id, address, registered_at, active, notebook, signature)"
+                       " VALUES (?,?,?,?,?,?,?,?,?,?,1,?,?)", row)
 
         self._queue(register, ("payload", f"{platform}/{name}")).result()  # rare: readers elsewhere see it at once
+
+    def payload_signature(self, platform: str, name: str, version: int,
+                          signature: dict[str, Any] | None) -> Future[Any]:
+        """Replace a version's signature (one polynb learns as executions arrive); queued, not waited for."""
+        return self._write("UPDATE payloads SET signature=? WHERE platform=? AND name=? AND version=?",
+                           (_signature_text(signature), platform, name, version), ("payload", f"{platform}/{name}"))
 
     def payload_unregistered(self, platform: str, name: str) -> None:
         self._write("UPDATE payloads SET active=0 WHERE platform=? AND name=?", (platform, name),
@@ -654,11 +694,12 @@ class Journal:
                 f"SELECT MIN(CASE WHEN status IN (?, ?) THEN seq END) AS open, MAX(seq) AS last FROM executions"
                 f" {where} AND seq > ?", [*OPEN_STATUSES, *params, after_seq]).fetchone()
         if row["open"] is not None:
-            return row["open"] - 1
+            before_open: int = row["open"] - 1
+            return before_open
         return row["last"] if row["last"] is not None else after_seq
 
 
-def _open_reader(path: Path) -> tuple[sqlite3.Connection, tempfile.TemporaryDirectory | None]:
+def _open_reader(path: Path) -> tuple[sqlite3.Connection, tempfile.TemporaryDirectory[str] | None]:
     """A connection that only reads, and the temporary folder it reads from, if any.
 
     A WAL journal in a folder this process cannot write (SQLite cannot make its ``-shm`` there) is read with
@@ -698,9 +739,10 @@ Versions = int | tuple[int | None, ...] | None  # a version, several (None: not 
 _FILTER_COLUMNS = ("platform", "payload", "status", "notebook", "host", "pid")
 
 
-def _where(*, since: float | None = None, version: Versions = None, **columns: Any) -> tuple[str, list]:
+def _where(*, since: float | None = None, version: Versions = None, **columns: Any) -> tuple[str, list[Any]]:
     """The WHERE clause of record filters: each column equal to its value, versions, and received since."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     for column, value in columns.items():
         if column not in _FILTER_COLUMNS:
             raise TypeError(f"no record filter named {column!r}")
@@ -722,6 +764,10 @@ def _where(*, since: float | None = None, version: Versions = None, **columns: A
         clauses.append("received_at >= ?")
         params.append(since)
     return (f"WHERE {' AND '.join(clauses)}" if clauses else "WHERE 1"), params
+
+
+def _signature_text(signature: dict[str, Any] | None) -> str | None:
+    return jsonvalue.dumps(signature) if signature is not None else None
 
 
 def _payload_row(row: sqlite3.Row) -> PayloadRow:

@@ -44,7 +44,7 @@ def _key(key: Any) -> Any:
     return _safe_repr(key)
 
 
-def _plain(value: Any, depth: int, seen: frozenset) -> Any:
+def _plain(value: Any, depth: int, seen: frozenset[int]) -> Any:
     """A copy json.dumps always accepts: what made the fast path fail is replaced by a marked repr."""
     if depth > MAX_DEPTH:
         return {_REPR: f"<{type(value).__name__} nested deeper than {MAX_DEPTH} levels>"}
@@ -121,7 +121,7 @@ def dumps_within(value: Any, limit: int) -> str:
         budget -= excess
 
 
-def _decode_tagged(obj: dict) -> Any:
+def _decode_tagged(obj: dict[str, Any]) -> Any:
     if len(obj) == 1 and _BYTES in obj:
         return base64.b64decode(obj[_BYTES])
     return obj

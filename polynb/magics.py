@@ -223,7 +223,8 @@ class PolynbMagics(Magics):
         print(json.dumps(settings.describe(), indent=2, default=str))
 
     def _do_status(self, rest: str):
-        print(polynb.serving())
+        """%polynb status: what this kernel serves (payloads with their signatures, platforms), as JSON."""
+        print(json.dumps(json.loads(polynb.serving()), indent=2))
 
     @magic_arguments()
     @argument("platform")

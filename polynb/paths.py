@@ -9,13 +9,22 @@ from __future__ import annotations
 import os
 import posixpath
 from pathlib import Path, PurePosixPath
+from typing import overload
 
 
 class PathEscape(ValueError):
     """A name that would lead outside its folder (or to the folder itself)."""
 
 
-def inside(folder: str | os.PathLike, name: str) -> Path | PurePosixPath:
+@overload
+def inside(folder: str | Path, name: str) -> Path: ...
+
+
+@overload
+def inside(folder: PurePosixPath, name: str) -> PurePosixPath: ...
+
+
+def inside(folder: str | os.PathLike[str], name: str) -> Path | PurePosixPath:
     """``folder / name`` when it lies strictly inside ``folder``, else :class:`PathEscape`.
 
     A real folder is resolved, so a symlink inside it that points elsewhere does not count as inside; a

@@ -51,7 +51,7 @@ class PayloadVersion:
     payload: Payload
     version: int
     code: CodeType
-    namespace: dict
+    namespace: dict[str, Any]
     exports: Mapping[str, Any]
 
     @property
@@ -62,12 +62,13 @@ class PayloadVersion:
     def platform(self) -> str:
         return self.payload.platform
 
-    def entry_point(self) -> Callable:
+    def entry_point(self) -> Callable[..., Any]:
         """The callable named by ``entry`` (or the cell's only function)."""
         name = self.payload.entry
         if name is None:
             raise PayloadError(f"payload {self.name!r} has no entry point")
-        return self.exports[name]
+        entry: Callable[..., Any] = self.exports[name]
+        return entry
 
     def lookup(self, name: str) -> Any:
         """An object the cell defined, or ``None``."""
@@ -90,7 +91,7 @@ def defined_names(tree: ast.Module) -> list[str]:
             names.extend((alias.asname or alias.name).split(".")[0] for alias in statement.names
                          if alias.name != "*")
         elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            for target in getattr(statement, "targets", None) or [statement.target]:
+            for target in statement.targets if isinstance(statement, ast.Assign) else [statement.target]:
                 bind(target)
     return list(dict.fromkeys(names))
 
@@ -127,7 +128,7 @@ def parse(payload: Payload, python_source: str) -> ast.Module:
         raise PayloadError(f"payload {payload.name!r} is not valid Python: {exc}") from exc
 
 
-def materialize(payload: Payload, python_source: str, version: int, notebook_ns: dict | None,
+def materialize(payload: Payload, python_source: str, version: int, notebook_ns: dict[str, Any] | None,
                 rerun: bool = False) -> PayloadVersion:
     """Compile the payload and bind its namespace.
 
@@ -139,7 +140,7 @@ def materialize(payload: Payload, python_source: str, version: int, notebook_ns:
     tree = parse(payload, python_source)
     code = compile(tree, payload.filename, "exec")
     if payload.isolated or notebook_ns is None:
-        namespace: dict = {"__name__": f"polynb.payload.{payload.name}", "__builtins__": builtins}
+        namespace: dict[str, Any] = {"__name__": f"polynb.payload.{payload.name}", "__builtins__": builtins}
         exec(code, namespace)
     elif rerun:
         namespace = dict(notebook_ns)

@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import wait as futures_wait
-from typing import Any
+from typing import Any, TypeVar
 
 _current: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("polynb_progress", default=None)
+T = TypeVar("T")
 
 
 class Progress:
@@ -108,8 +109,8 @@ def default_sink() -> StderrSink | NotebookSink:
     return NotebookSink() if in_kernel() else StderrSink()
 
 
-def wait(future: Future, progress: Progress, timeout: float | None = None, after: float = 0.5,
-         sink: Any = None, clock: Callable[[], float] = time.monotonic) -> Any:
+def wait(future: Future[T], progress: Progress, timeout: float | None = None, after: float = 0.5,
+         sink: Any = None, clock: Callable[[], float] = time.monotonic) -> T:
     """Wait for a future from another thread, showing the progress messages once ``after`` has passed."""
     sink = sink or default_sink()
     start = clock()

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import queue
+import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
@@ -30,7 +31,7 @@ class WorkerPool:
         if workers < 1:
             raise ValueError("a worker pool needs at least one worker")
         self._name = name
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._written_off: set[int] = set()
         self._lock = threading.Lock()
@@ -42,8 +43,8 @@ class WorkerPool:
         self._threads.append(thread)
         thread.start()
 
-    def submit(self, function: Callable[[], Any]) -> Future:
-        future: Future = Future()
+    def submit(self, function: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
         self._queue.put((future, function))
         return future
 
@@ -119,8 +120,8 @@ def _loop_running_here() -> bool:
     return True
 
 
-def _run_on_own_thread(awaitable) -> Any:
-    outcome: Future = Future()
+def _run_on_own_thread(awaitable: Awaitable[Any]) -> Any:
+    outcome: Future[Any] = Future()
 
     def run() -> None:
         try:
@@ -133,21 +134,23 @@ def _run_on_own_thread(awaitable) -> Any:
     return outcome.result()
 
 
-async def _awaited(awaitable) -> Any:
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
 
 
 def run_recorded(journal: Journal, record_id: str, version: int | None, call: Callable[[], Any],
                  encode: Callable[[Any], Any] | None) -> Outcome:
     """Run one execution on this thread: mark it running, capture it, close its record and wait for that commit."""
-    outcome, committed = run_queued(journal, record_id, version, call, encode)
+    ran = run_queued(journal, record_id, version, call, encode)
+    assert ran is not None, "only an InFlight stops a run, and this one has none"
+    outcome, committed = ran
     committed.result()
     return outcome
 
 
 def run_queued(journal: Journal, record_id: str, version: int | None, call: Callable[[], Any],
                encode: Callable[[Any], Any] | None,
-               inflight: InFlight | None = None) -> tuple[Outcome, Future] | None:
+               inflight: InFlight | None = None) -> tuple[Outcome, Future[Any]] | None:
     """Run one execution on this thread and queue its close; the future resolves once the close is committed
     (the service answers the platform then, and this worker is free for the next execution meanwhile).
 
@@ -181,7 +184,7 @@ def run_queued(journal: Journal, record_id: str, version: int | None, call: Call
             error, error_type, status = inflight.stop.error, inflight.stop.error_type, inflight.stop.status
     committed = journal.closing(record_id, output=value, error=error, traceback=trace, stdout=captured.stdout,
                                 stderr=captured.stderr, logs=captured.logs, status=status)
-    printed = {"stdout": captured.stdout, "stderr": captured.stderr, "logs": tuple(captured.logs)}
+    printed: dict[str, Any] = {"stdout": captured.stdout, "stderr": captured.stderr, "logs": tuple(captured.logs)}
     if error is not None:
         return Outcome(record_id, False, error=error, error_type=error_type, traceback=trace, exception=raised,
                        **printed), committed
@@ -206,14 +209,16 @@ def format_traceback(exc: BaseException, tb: TracebackType | None) -> str:
 
 
 class _CellFrames(traceback.StackSummary):
-    """Frames whose file is a cell the shell compiled read ``Cell In[N], line L``."""
+    """Frames whose file is a cell the shell compiled read ``Cell In[N], line L`` (from Python 3.11, which
+    formats each frame through ``format_frame_summary``; 3.10 keeps the file names)."""
 
-    def format_frame_summary(self, frame: traceback.FrameSummary) -> str:
-        text = super().format_frame_summary(frame)
-        label = cell_label(frame.filename)
-        if label is None:
-            return text
-        return text.replace(f'File "{frame.filename}", line {frame.lineno}', f"{label}, line {frame.lineno}", 1)
+    if sys.version_info >= (3, 11):
+        def format_frame_summary(self, frame: traceback.FrameSummary) -> str:
+            text = super().format_frame_summary(frame)
+            label = cell_label(frame.filename)
+            if label is None:
+                return text
+            return text.replace(f'File "{frame.filename}", line {frame.lineno}', f"{label}, line {frame.lineno}", 1)
 
 
 def cell_label(filename: str) -> str | None:
@@ -222,7 +227,7 @@ def cell_label(filename: str) -> str | None:
         from IPython import get_ipython
     except ImportError:
         return None
-    compiler = getattr(get_ipython(), "compile", None)
+    compiler: Any = getattr(get_ipython(), "compile", None)
     named = compiler.format_code_name(filename) if hasattr(compiler, "format_code_name") else None
     return " ".join(named) if named else None
 
@@ -234,7 +239,7 @@ def credit_running_cell(shell: Any, source: str) -> None:
     ``Cell In[6]`` for code the user typed in ``In[5]``; caching it again under the running cell's number
     (the last stored input) fixes the name that :func:`cell_label` reads.
     """
-    compiler = getattr(shell, "compile", None)
+    compiler: Any = getattr(shell, "compile", None)
     stored = getattr(getattr(shell, "history_manager", None), "input_hist_parsed", None)
     if hasattr(compiler, "cache") and stored:
         compiler.cache(shell.transform_cell(source), len(stored) - 1, raw_code=source)

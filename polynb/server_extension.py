@@ -1,8 +1,8 @@
-"""jupyter-server extension: a read-only REST API over the journals of the running kernels' notebooks.
+"""jupyter-server extension: a REST API over the journals of the running kernels' notebooks.
 
 The JupyterLab panel polls it. It reads the SQLite journals directly (WAL lets it read while kernels
-write) and never talks to a kernel, so a busy kernel never stalls the panel. Every handler is
-authenticated like the rest of jupyter-server.
+write) and never talks to a kernel, so a busy kernel never stalls the panel; its one write, a cancel
+request, also goes through the journal. Every handler is authenticated like the rest of jupyter-server.
 """
 from __future__ import annotations
 
@@ -11,18 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import tornado.web
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
 
 from . import jsonvalue
 from .config import ConfigError
-from .journal import FILENAME, Journal, Record, default_directory
+from .journal import FILENAME, OPEN_STATUSES, Journal, JournalError, Record, default_directory
 from .metrics import JournalReader, JournalSource, exposition
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 5000
 NOTEBOOK, FOLDER = "notebook", "folder"  # ?scope=: this notebook's executions, or the whole journal folder's
+CANCEL_REASON = "cancelled from JupyterLab"
 SUMMARY_FIELDS = ("id", "seq", "platform", "payload", "version", "status", "error", "received_at",
                   "started_at", "finished_at")
 
@@ -64,6 +66,25 @@ class _Base(APIHandler):
         """JSON through :mod:`jsonvalue`, so bytes and objects JSON cannot hold never turn a record into a 500."""
         self.set_header("Content-Type", "application/json")
         self.finish(jsonvalue.dumps(body))
+
+    async def find(self, record_id: str) -> tuple[dict[str, Any], Record]:
+        """The running notebook whose journal has the record, and the record; 404 when none has it."""
+        seen = set()
+        for session in await self.index.sessions():
+            if not session["exists"] or session["directory"] in seen:
+                continue
+            seen.add(session["directory"])
+            try:
+                journal = Journal(session["directory"], readonly=True)
+                try:
+                    record = journal.get(record_id)
+                finally:
+                    journal.close_db()
+            except sqlite3.DatabaseError:  # an unreadable journal holds nothing we can show; the others may
+                continue
+            if record is not None:
+                return session, record
+        raise tornado.web.HTTPError(404, f"no execution {record_id} in the journals of the running notebooks")
 
 
 class JournalsHandler(_Base):
@@ -134,23 +155,43 @@ class ExecutionHandler(_Base):
 
     @tornado.web.authenticated
     async def get(self, record_id: str) -> None:
-        seen = set()
-        for session in await self.index.sessions():
-            if not session["exists"] or session["directory"] in seen:
-                continue
-            seen.add(session["directory"])
-            try:
-                journal = Journal(session["directory"], readonly=True)
-                try:
-                    record = journal.get(record_id)
-                finally:
-                    journal.close_db()
-            except sqlite3.DatabaseError:  # an unreadable journal holds nothing we can show; the others may
-                continue
-            if record is not None:
-                self.reply({**record.as_dict(), "duration": record.duration, "notebook": session["notebook"]})
-                return
-        raise tornado.web.HTTPError(404, f"no execution {record_id} in the journals of the running notebooks")
+        session, record = await self.find(record_id)
+        self.reply({**record.as_dict(), "duration": record.duration, "notebook": session["notebook"]})
+
+
+class CancelHandler(_Base):
+    """POST /polynb/api/executions/ID/cancel: ask the kernel that runs an open execution to cancel it.
+
+    The request goes through the record's journal, which that kernel watches (it stops the execution within
+    about a second), so no kernel is contacted here. Allowed to whoever may interrupt kernels: the ``write``
+    action on Jupyter's ``kernels`` resource, as ``POST /api/kernels/ID/interrupt`` asks.
+    """
+
+    auth_resource = "kernels"
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, record_id: str) -> None:
+        session, record = await self.find(record_id)
+        if record.status in OPEN_STATUSES:
+            # a write waits for SQLite's lock when kernels are busy writing: off the server's loop
+            record = await IOLoop.current().run_in_executor(None, _request_cancel, session["directory"], record.id)
+        if record is None or record.status not in OPEN_STATUSES:
+            ended = f" (it ended {record.status})" if record is not None else ""
+            raise tornado.web.HTTPError(404, f"no open execution {record_id}{ended}")
+        self.reply({**summary(record), "notebook": session["notebook"]})
+
+
+def _request_cancel(directory: Path, record_id: str) -> Record | None:
+    """The cancel request, written by a journal writer of its own (the reads above open journals read-only)."""
+    try:
+        journal = Journal(directory)
+    except (sqlite3.DatabaseError, OSError, JournalError) as exc:
+        raise tornado.web.HTTPError(500, f"cannot write the cancel request to {directory / FILENAME}: {exc}") from exc
+    try:
+        return journal.request_cancel(record_id, CANCEL_REASON)
+    finally:
+        journal.close_db()
 
 
 class MetricsHandler(_Base):
@@ -180,5 +221,6 @@ def _load_jupyter_server_extension(serverapp) -> None:
     web_app.add_handlers(".*$", [
         (url_path_join(base, "journals"), JournalsHandler),
         (url_path_join(base, "executions", r"(\w+)"), ExecutionHandler),
+        (url_path_join(base, "executions", r"([0-9a-f]+)", "cancel"), CancelHandler),
         (url_path_join(base, "metrics"), MetricsHandler),
     ])

@@ -47,7 +47,7 @@ class Service:
     """Platform bindings, registered payload versions, the worker pool and the journal of one kernel."""
 
     def __init__(self, settings: Settings | None = None, journal: Journal | None = None,
-                 notebook_ns: dict | None = None) -> None:
+                 notebook_ns: dict[str, Any] | None = None) -> None:
         self.settings = settings if settings is not None else load_settings()
         core = self.settings.core
         self.journal = journal if journal is not None else Journal(core.journal_dir or default_directory(),
@@ -56,14 +56,14 @@ class Service:
         self.pool = WorkerPool(core.workers)
         self._versions: dict[tuple[str, str], PayloadVersion] = {}
         self._addresses: dict[tuple[str, str], str | None] = {}
-        self._bindings: dict[str, Binding] = {}
+        self._bindings: dict[str, Binding[Any]] = {}
         self._binding_locks: dict[str, asyncio.Lock] = {}
-        self._inflight: set[concurrent.futures.Future] = set()
+        self._inflight: set[concurrent.futures.Future[Any]] = set()
         self._running: dict[str, InFlight] = {}  # by record id, from arrival to close: what cancelling needs
-        self._answer_of: dict[str, asyncio.Future] = {}
+        self._answer_of: dict[str, asyncio.Future[Outcome]] = {}
         self._watcher = Watcher(self._running, self.journal.cancel_requests, self._stop_execution,
                                 self._record_progress, self._write_off)
-        self._answers: list[tuple[asyncio.Future, Any]] = []  # committed outcomes the loop has yet to hand over
+        self._answers: list[tuple[asyncio.Future[Outcome], Outcome | BaseException]] = []  # committed outcomes the loop has yet to hand over
         self._answers_lock = threading.Lock()
         self._accepting = True
         self.stopped = False
@@ -91,7 +91,7 @@ class Service:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
 
     # -- bindings --------------------------------------------------------------------------------------
-    async def binding(self, platform: str) -> Binding:
+    async def binding(self, platform: str) -> Binding[Any]:
         """The platform's binding, started on first need; a start that fails is undone before the error is raised."""
         lock = self._binding_locks.setdefault(platform, asyncio.Lock())
         async with lock:
@@ -110,7 +110,7 @@ class Service:
             return self._bindings[platform]
 
     @staticmethod
-    async def _undo_start(binding: Binding) -> None:
+    async def _undo_start(binding: Binding[Any]) -> None:
         """Release what a failed ``start`` had already started (a local server, a socket)."""
         try:
             await binding.stop()
@@ -184,15 +184,17 @@ class Service:
             raise
         self._addresses[key] = address
         payload = version.payload
+        signature = binding.signature(version)
         self.journal.payload_registered(payload.platform, payload.name, version.version, payload.digest,
                                         payload.entry, payload.source, dict(payload.options), payload.cell_id,
-                                        address)
+                                        address, signature=signature.as_json() if signature is not None else None)
         return address
 
     def register(self, payload: Payload) -> Registration:
         """Register a cell's payload (blocking); an unchanged cell is left as it is."""
         current, new = self.prepare(payload)
         if new is None:
+            assert current is not None, "only the current version leaves a cell unchanged"
             return Registration(current, self._addresses.get((current.platform, current.name)), False)
         address = self.call(self.install(new), label=f"{payload.platform}: {payload.name}")
         return Registration(new, address, True)
@@ -224,13 +226,16 @@ class Service:
         version = None if arrival.code is not None else self._versions.get((arrival.platform, arrival.name))
         if not self._accepting:
             return await self._close_refused(record_id, UNAVAILABLE, "polynb is stopping and takes no new executions")
-        if version is None and arrival.code is None:
+        if version is not None:
+            call: Callable[[], Any] = functools.partial(
+                self._bindings[arrival.platform].run_payload, version, arrival.input, arrival.context)
+        elif arrival.code is not None:
+            call = arrival.code
+        else:
             return await self._close_refused(
                 record_id, NOT_FOUND, f"no payload named {arrival.name!r} is registered on {arrival.platform}")
-        call = arrival.code if version is None else functools.partial(
-            self._bindings[arrival.platform].run_payload, version, arrival.input, arrival.context)
         number = version.version if version is not None else None
-        answer = self.loop.create_future()
+        answer: asyncio.Future[Outcome] = self.loop.create_future()
         inflight = InFlight(record_id, self._timeout(version, arrival), self._log_channel(arrival))
         self._running[record_id], self._answer_of[record_id] = inflight, answer
         self._watcher.wake()
@@ -252,13 +257,18 @@ class Service:
         if arrival.log is None:
             return None
         channel = arrival.log
-        return lambda lines: self.loop.call_soon_threadsafe(channel, lines)
 
-    def _answer_when_committed(self, answer: asyncio.Future, ran: concurrent.futures.Future, record_id: str) -> None:
+        def forward(lines: list[str]) -> None:
+            self.loop.call_soon_threadsafe(channel, lines)
+        return forward
+
+    def _answer_when_committed(self, answer: asyncio.Future[Outcome], ran: concurrent.futures.Future[Any],
+                               record_id: str) -> None:
         """Once the worker has run it, the outcome waits for its close's commit, then goes to the loop."""
-        if ran.exception() is not None:
+        failure = ran.exception()
+        if failure is not None:
             self._forget(record_id)
-            self._hand_over(answer, ran.exception())
+            self._hand_over(answer, failure)
             return
         if ran.result() is None:  # written off: _write_off has answered
             return
@@ -323,7 +333,7 @@ class Service:
         if answer is not None:
             committed.add_done_callback(lambda done: self._hand_over(answer, done.exception() or outcome))
 
-    def _hand_over(self, answer: asyncio.Future, result: Any) -> None:
+    def _hand_over(self, answer: asyncio.Future[Outcome], result: Outcome | BaseException) -> None:
         """Queue a result for the loop, waking it once for all that a commit released (not once for each)."""
         with self._answers_lock:
             self._answers.append((answer, result))

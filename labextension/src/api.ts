@@ -35,6 +35,12 @@ export interface IPlatform {
   detail: string | null;
 }
 
+/** A payload's input and output shape (polynb/signature.py's `as_json`): one summary line per operation. */
+export interface ISignature {
+  source: string;
+  operations: Record<string, { input: unknown; output: unknown; summary: string }>;
+}
+
 export interface IPayload {
   platform: string;
   name: string;
@@ -42,6 +48,7 @@ export interface IPayload {
   cell_id: string | null;
   address: string | null;
   executions: number;
+  signature: ISignature | null;
 }
 
 export interface IJournal {
@@ -62,12 +69,23 @@ export interface IFilters {
   status: string;
 }
 
-/** GET a polynb API path with the server's settings (token, XSRF). */
-async function request<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+/** What a cancel request got: whether the kernel was asked to stop the execution, and the line saying so. */
+export interface ICancelResult {
+  ok: boolean;
+  text: string;
+}
+
+/** Call a polynb API path with the server's settings (token; the XSRF header on a POST). */
+function send(path: string, query: Record<string, string> = {}, init: RequestInit = {}): Promise<Response> {
   const settings = ServerConnection.makeSettings();
   const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== ''));
   const url = URLExt.join(settings.baseUrl, 'polynb', 'api', path) + (params.toString() ? `?${params}` : '');
-  const response = await ServerConnection.makeRequest(url, {}, settings);
+  return ServerConnection.makeRequest(url, init, settings);
+}
+
+/** GET a polynb API path's JSON; an error status rejects. */
+async function request<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+  const response = await send(path, query);
   if (!response.ok) {
     throw new Error(`polynb API ${path}: ${response.status} ${response.statusText}`);
   }
@@ -82,4 +100,17 @@ export async function fetchJournals(filters: IFilters, limit: number): Promise<I
 
 export function fetchExecution(id: string): Promise<IExecution> {
   return request<IExecution>(`executions/${id}`);
+}
+
+/**
+ * Ask the kernel that runs an open execution to cancel it: the server extension writes the request into the
+ * record's journal, which that kernel watches. A refusal (the execution has ended) is a result, not an error.
+ */
+export async function cancelExecution(id: string): Promise<ICancelResult> {
+  const response = await send(`executions/${id}/cancel`, {}, { method: 'POST' });
+  const body = await response.json().catch(() => ({}));
+  if (response.ok) {
+    return { ok: true, text: `Cancel requested for #${body.seq} ${body.platform} · ${body.payload}.` };
+  }
+  return { ok: false, text: body.message ?? `${response.status} ${response.statusText}` };
 }

@@ -1,13 +1,15 @@
-import { Button, copyIcon, LabIcon, launchIcon, refreshIcon } from '@jupyterlab/ui-components';
+import { Button, copyIcon, LabIcon, launchIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IExecution } from './api';
+import { ICancelResult, IExecution } from './api';
 import { clock, duration } from './format';
 import { IReplayResult } from './replay';
 import { Badge } from './status';
+import { OPEN_STATUSES } from './statuses';
 
 /** What the detail pane can do with its record; each answers in the pane itself. */
 export interface IDetailActions {
+  cancel: () => void;
   replay: () => void;
   copyId: () => void;
   /** Undefined when the payload's cell is unknown (registered outside JupyterLab). */
@@ -20,6 +22,8 @@ export interface IDetailState {
   replaying: boolean;
   replayed?: IReplayResult;
   copied: boolean;
+  cancelling: boolean;
+  cancelled?: ICancelResult;
 }
 
 function pretty(value: unknown): string {
@@ -45,9 +49,11 @@ function Action(props: { icon: LabIcon; label: string; title: string; onClick?: 
   );
 }
 
-/** One execution in full, under its row: times, actions (replay, copy id, go to cell), then every part it has. */
+/** One execution in full, under its row: times, actions (cancel while it runs, replay, copy id, go to cell), then
+ * every part it has. */
 export function Detail(props: { id: string; state: IDetailState; actions: IDetailActions }): JSX.Element {
-  const { record, error, replaying, replayed, copied } = props.state;
+  const { record, error, replaying, replayed, copied, cancelling, cancelled } = props.state;
+  const open = record !== undefined && OPEN_STATUSES.includes(record.status);
   const body = record ? (
     <>
       <div className="polynb-detail-times">
@@ -73,6 +79,11 @@ export function Detail(props: { id: string; state: IDetailState; actions: IDetai
   return (
     <div className="polynb-panel-detail" data-execution-id={props.id}>
       <div className="polynb-detail-actions">
+        {open && (
+          <Action name="cancel" icon={stopIcon} label={cancelling ? 'Cancelling…' : 'Cancel'}
+            title="Stop this execution in the kernel that runs it: its record ends cancelled"
+            onClick={cancelling || cancelled?.ok ? undefined : props.actions.cancel} />
+        )}
         <Action name="replay" icon={refreshIcon} label={replaying ? 'Replaying…' : 'Replay'}
           title="Run this input again against the payload as the notebook defines it now (in its kernel)"
           onClick={replaying ? undefined : props.actions.replay} />
@@ -81,6 +92,11 @@ export function Detail(props: { id: string; state: IDetailState; actions: IDetai
         <Action name="jump" icon={launchIcon} label="Go to cell" title="Open the cell that defines the payload"
           onClick={props.actions.jump} />
       </div>
+      {cancelled && (
+        <div className={`polynb-detail-cancel${cancelled.ok ? '' : ' polynb-panel-error'}`} data-ok={String(cancelled.ok)}>
+          {cancelled.text}
+        </div>
+      )}
       {replayed && (
         <div className="polynb-detail-replay" data-ok={String(replayed.ok)}>
           <h4>

@@ -2,8 +2,8 @@ import { HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { IFilters, IJournal } from './api';
+import { STATUSES } from './statuses';
 
-const STATUSES = ['received', 'running', 'succeeded', 'failed', 'interrupted'];
 /** What each filter shows when nothing is chosen; the scope's default is this notebook, as `polynb.records()`. */
 const ALL: Record<keyof IFilters, string> = {
   scope: 'this notebook', platform: 'all platforms', payload: 'all payloads', status: 'all statuses'

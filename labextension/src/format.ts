@@ -1,5 +1,7 @@
 /** Times, durations and the last minute's buckets: pure functions, the same in every view of the panel. */
 
+import { UNSUCCESSFUL } from './statuses';
+
 function twoDigits(value: number): string {
   return String(value).padStart(2, '0');
 }
@@ -47,7 +49,7 @@ export function lastMinute(
       continue;
     }
     const bucket = buckets[BUCKETS - 1 - Math.floor(age / width)];
-    if (record.status === 'failed' || record.status === 'interrupted') {
+    if (UNSUCCESSFUL.includes(record.status)) {
       bucket.failed += 1;
     } else {
       bucket.ok += 1;

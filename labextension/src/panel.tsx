@@ -5,7 +5,7 @@ import { Message } from '@lumino/messaging';
 import { Poll } from '@lumino/polling';
 import * as React from 'react';
 
-import { fetchExecution, fetchJournals, IExecutionSummary, IFilters, IJournal, IPayload } from './api';
+import { cancelExecution, fetchExecution, fetchJournals, IExecutionSummary, IFilters, IJournal, IPayload } from './api';
 import { Detail, IDetailState } from './detail';
 import { Filters } from './filters';
 import { clock } from './format';
@@ -14,6 +14,7 @@ import { IJournalView, JournalSection } from './journal';
 import { jumpToCell } from './jump';
 import { replayInKernel } from './replay';
 import { ExecutionRow } from './rows';
+import { OPEN_STATUSES } from './statuses';
 
 const POLL_MS = 2000;
 const MAX_BACKOFF_MS = 30000;
@@ -39,7 +40,7 @@ export class PolynbPanel extends ReactWidget {
   private loaded = false;
   private readonly expanded = new Map<string, boolean>();
   private selected: string | null = null;
-  private detail: IDetailState = { replaying: false, copied: false };
+  private detail: IDetailState = { replaying: false, copied: false, cancelling: false };
   private readonly poll: Poll;
 
   constructor(private readonly app: JupyterFrontEnd, private readonly shell: ILabShell) {
@@ -132,7 +133,7 @@ export class PolynbPanel extends ReactWidget {
       this.selected = null;
     } else {
       this.selected = id;
-      this.detail = { replaying: false, copied: false };
+      this.detail = { replaying: false, copied: false, cancelling: false };
       void this.loadDetail(id);
     }
     this.update();
@@ -152,11 +153,16 @@ export class PolynbPanel extends ReactWidget {
     this.update();
   }
 
-  /** A running execution's detail follows it until it finishes. */
+  /** An open execution's detail is read again at every poll (its output grows while it runs) until it ends;
+   * an ended one only when its listed status changes. */
   private refreshDetailIfChanged(): void {
-    const listed = this.selected ? this.summaryOf(this.selected) : undefined;
-    if (listed && this.detail.record && listed.record.status !== this.detail.record.status) {
-      void this.loadDetail(listed.record.id);
+    const shown = this.detail.record;
+    if (!this.selected || !shown) {
+      return;
+    }
+    const listed = this.summaryOf(this.selected);
+    if (OPEN_STATUSES.includes(shown.status) || (listed && listed.record.status !== shown.status)) {
+      void this.loadDetail(this.selected);
     }
   }
 
@@ -169,6 +175,19 @@ export class PolynbPanel extends ReactWidget {
     }));
     if (this.selected === id) {
       this.detail = { ...this.detail, replaying: false, replayed };
+    }
+    void this.poll.refresh();
+  }
+
+  private async cancel(id: string): Promise<void> {
+    this.detail = { ...this.detail, cancelling: true, cancelled: undefined };
+    this.update();
+    const cancelled = await cancelExecution(id).catch(error => ({
+      ok: false,
+      text: `The cancel request could not reach the server: ${error}`
+    }));
+    if (this.selected === id) {
+      this.detail = { ...this.detail, cancelling: false, cancelled };
     }
     void this.poll.refresh();
   }
@@ -195,6 +214,7 @@ export class PolynbPanel extends ReactWidget {
         <ExecutionRow key={record.id} record={record} selected={selected} onSelect={() => this.select(record.id)}>
           {selected && (
             <Detail id={record.id} state={this.detail} actions={{
+              cancel: () => void this.cancel(record.id),
               replay: () => void this.replay(journal, record.id),
               copyId: () => void this.copyId(record.id),
               jump: payload?.cell_id ? () => view.jump(journal.notebook, payload) : undefined

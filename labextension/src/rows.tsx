@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { IExecutionSummary, IPayload, IPlatform } from './api';
+import { IExecutionSummary, IPayload, IPlatform, ISignature } from './api';
 import { clock, duration, plural } from './format';
 import { Sparkline } from './sparkline';
 import { Badge } from './status';
@@ -29,7 +29,19 @@ export function PlatformRow(props: {
   );
 }
 
-/** A payload; clicking it makes the cell that defines it the active cell. */
+/** A payload's operations, one line each (`greet({name: string}) -> string`); the tooltip says where they come from. */
+function Signature(props: { signature: ISignature }): JSX.Element {
+  return (
+    <span className="polynb-panel-signature" title={`signature from ${props.signature.source}`}>
+      {Object.entries(props.signature.operations).map(([name, operation]) => (
+        <code key={name} className="polynb-panel-operation">{operation.summary}</code>
+      ))}
+    </span>
+  );
+}
+
+/** A payload (with its signature, where its platform has one); clicking it makes the cell that defines it the
+ * active cell. */
 export function PayloadRow(props: { payload: IPayload; onJump: () => void }): JSX.Element {
   const { payload } = props;
   return (
@@ -42,6 +54,7 @@ export function PayloadRow(props: { payload: IPayload; onJump: () => void }): JS
           <span className="polynb-panel-version">v{payload.version}</span>
           <span className="polynb-panel-count">{plural(payload.executions, 'execution')}</span>
         </span>
+        {payload.signature && <Signature signature={payload.signature} />}
       </button>
     </li>
   );

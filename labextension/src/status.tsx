@@ -1,7 +1,9 @@
 import {
   checkIcon,
   circleEmptyIcon,
+  closeIcon,
   errorIcon,
+  historyIcon,
   LabIcon,
   runningIcon,
   stopIcon
@@ -10,13 +12,16 @@ import * as React from 'react';
 
 type Tone = 'ok' | 'bad' | 'busy' | 'idle';
 
-/** Every status and platform state as an icon and a tone: the word always goes with them, never colour alone. */
+/** Every status and platform state as an icon and a tone: the word always goes with them, never colour alone.
+ * What ended without a result wears the failure's tone; its icon tells how it ended (crashed, stopped, too slow). */
 const LOOKS: Record<string, [LabIcon, Tone]> = {
   succeeded: [checkIcon, 'ok'],
   ready: [checkIcon, 'ok'],
   failed: [errorIcon, 'bad'],
   error: [errorIcon, 'bad'],
   interrupted: [stopIcon, 'bad'],
+  cancelled: [closeIcon, 'bad'],
+  'timed out': [historyIcon, 'bad'],
   running: [runningIcon, 'busy'],
   starting: [runningIcon, 'busy'],
   received: [circleEmptyIcon, 'busy'],

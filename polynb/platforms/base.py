@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ..config import TypedSection
 from ..execution import Context, Host
@@ -18,8 +18,11 @@ from ..execution import Context, Host
 if TYPE_CHECKING:
     from ..journal import Record
     from ..payload import Payload, PayloadVersion
+    from ..signature import Signature
 
 STOPPED, STARTING, READY, ERROR = "stopped", "starting", "ready", "error"
+#: a platform's own settings section: its stand-in is built from that class, not any section
+SectionT = TypeVar("SectionT", bound=TypedSection)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,11 @@ class Binding(abc.ABC, Generic[Context]):
         """The context a recorded execution is replayed with; bindings without one return None."""
         return None
 
+    def signature(self, version: PayloadVersion) -> Signature | None:
+        """The registered version's input and output shape, where the platform has one (see docs/signatures.md);
+        the service stores it with the version, and call helpers check inputs against it."""
+        return None
+
 
 class StandIn(abc.ABC):
     """A local stand-in of a platform's server side, run by ``polynb up``."""
@@ -113,16 +121,16 @@ class UpOption:
 
 
 @dataclass(frozen=True)
-class Platform:
+class Platform(Generic[SectionT]):
     """What a platform folder contributes: its binding, settings, magics and local stand-in."""
 
     name: str
     title: str
-    binding: type[Binding]
+    binding: type[Binding[Any]]
     #: the platform's section of the settings (its ``settings.py``); the service builds the binding with it
-    settings: type[TypedSection] = TypedSection
+    settings: type[SectionT]
     magics: type | None = None
-    stand_in: Callable[[TypedSection], StandIn] | None = None
+    stand_in: Callable[[SectionT], StandIn] | None = None
     up_options: tuple[UpOption, ...] = ()
     #: the environment that points a kernel at a running stand-in, from what the stand-in reported
     client_env: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None

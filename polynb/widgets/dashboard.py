@@ -3,7 +3,7 @@
 The table is HTML, so every row can carry ``data-execution-id``; a click on a row reaches Python through
 a hidden text field that one inline handler of the table fills (widgets have no other way to hear a
 click inside HTML). Copy id and Go to cell need no kernel: the first is ``navigator.clipboard``, the
-second a link to JupyterLab's own ``#cell-id=`` fragment. Replay runs through a callable the magic
+second a link to JupyterLab's own ``#cell-id=`` fragment. Replay and Cancel run through callables the magic
 injects, so the widget imports neither the service nor any platform.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from ..journal import FAILED, INTERRUPTED, STATUSES, SUCCEEDED, Journal, PayloadRow, Record
+from ..journal import OPEN_STATUSES, STATUSES, SUCCEEDED, UNSUCCESSFUL, Journal, PayloadRow, Record
 from ..tables import format_table, journal_rows
 from .activity import INTERVAL, WINDOW, Activity, activity, latency_per_interval
 from .charts import line, sparkline
@@ -88,20 +88,23 @@ STYLE = "<style>" + TONE_STYLE + """
 </style>"""
 
 ReplayHere = Callable[[str], str]  # a record id in, the replay's new record id out (raises KeyError if it cannot)
+CancelHere = Callable[[str], str]  # a record id in, its full id out once asked to stop (KeyError if it is not open)
 
 
 class Dashboard(Displayable):
     """What ``%polynb`` shows: platforms, payloads, and a page of executions with the detail of one,
     filtered by scope, platform, payload and status."""
 
-    def __init__(self, journal: Journal, page_size: int = PAGE_SIZE, replay: ReplayHere | None = None) -> None:
-        self.journal, self.page_size, self.replay_here = journal, page_size, replay
+    def __init__(self, journal: Journal, page_size: int = PAGE_SIZE, replay: ReplayHere | None = None,
+                 cancel: CancelHere | None = None) -> None:
+        self.journal, self.page_size, self.replay_here, self.cancel_here = journal, page_size, replay, cancel
         self.selected: str | None = None  # id of the record in the detail pane
         self.page = 0  # 0 is the newest page
         self.listed: list[str] = []  # ids of the rows on the page, newest first
         self._lock = threading.RLock()  # the updater thread and the kernel's thread both refresh
         self._syncing = False  # set while options are rewritten, so their echoes are ignored
         self._replayed = ""  # the last replay's result line, shown in the detail
+        self._cancelled = ""  # the last cancel's result line, shown in the detail
         self._charted_at = float("-inf")  # the charts are redrawn at most once per interval...
         self._scope_changed = False  # ...unless the scope changed
         self._charts_live = False  # whether the last minute had executions (then the charts slide each second)
@@ -131,8 +134,13 @@ class Dashboard(Displayable):
                                             layout=widgets.Layout(width="auto", min_width="fit-content"))
         self.replay_button.add_class("polynb-action-replay")
         self.replay_button.on_click(lambda _: self.replay(self.selected))
+        self.cancel_button = widgets.Button(description="Cancel", icon="stop", button_style="danger",
+                                            tooltip="stop this execution: its record ends cancelled",
+                                            layout=widgets.Layout(width="auto", min_width="fit-content"))
+        self.cancel_button.add_class("polynb-action-cancel")
+        self.cancel_button.on_click(lambda _: self.cancel(self.selected))
         self.detail_box = widgets.VBox([self.detail_title,
-                                        widgets.HBox([self.replay_button, self.actions],
+                                        widgets.HBox([self.cancel_button, self.replay_button, self.actions],
                                                      layout=widgets.Layout(align_items="center")),
                                         self.detail])
         self.detail_box.add_class("polynb-detail-box")
@@ -201,7 +209,7 @@ class Dashboard(Displayable):
             raise KeyError(f"no execution {record_id!r} in the journal")
         with self._lock:
             self.selected = record.id if record else None
-            self._replayed = ""
+            self._replayed = self._cancelled = ""
             self.refresh()
 
     def replay(self, record_id: str | None) -> str | None:
@@ -219,9 +227,24 @@ class Dashboard(Displayable):
         with self._lock:
             self.selected = new_id
             self.page = 0
-            self._replayed = _replay_line(record, "")
+            self._replayed, self._cancelled = _replay_line(record, ""), ""
             self.refresh()
         return new_id
+
+    def cancel(self, record_id: str | None) -> str | None:
+        """Stop an open execution through the injected callable; the detail says whether the stop was asked for
+        (the record ends cancelled once the kernel that runs it has stopped it)."""
+        if record_id is None or self.cancel_here is None:
+            return None
+        try:
+            stopped: str | None = self.cancel_here(record_id)
+            line = _cancel_line(stopped, "")
+        except KeyError as exc:
+            stopped, line = None, _cancel_line(None, exc.args[0] if exc.args else str(exc))
+        with self._lock:
+            self._cancelled = line
+            self.refresh()
+        return stopped
 
     def _chart(self, platforms: list[str], now: float | None = None) -> None:
         """Each platform's last minute in the scope: executions per second and latency, redrawn once per interval."""
@@ -292,9 +315,12 @@ class Dashboard(Displayable):
                                  '<span class="polynb-muted">no executions match</span>')
         self.newer.disabled, self.older.disabled = self.page == 0, not has_older
         self.replay_button.layout.display = "" if record and self.replay_here else "none"
+        running = record is not None and record.status in OPEN_STATUSES
+        self.cancel_button.layout.display = "" if running and self.cancel_here else "none"
+        self.cancel_button.disabled = bool(self._cancelled)  # asked once: the record ends cancelled shortly
         self.detail_title.value = _detail_title_html(record) if record else ""
         self.actions.value = _actions_html(record, self._cell_link(record)) if record else ""
-        detail = _detail_html(record, self._replayed) if record else (
+        detail = _detail_html(record, self._cancelled + self._replayed) if record else (
             '<div class="polynb-record-empty polynb-muted">Click an execution to see its detail.</div>')
         if detail != self.detail.value:
             self.detail.value = detail
@@ -332,7 +358,7 @@ def _table_html(records: list[Record], selected: str | None) -> str:
     head = "".join(f"<th>{name}</th>" for name in TABLE_COLUMNS)
     rows = []
     for r in records:
-        classes = " ".join(["polynb-execution"] + (["polynb-row-failed"] if r.status in (FAILED, INTERRUPTED) else [])
+        classes = " ".join(["polynb-execution"] + (["polynb-row-failed"] if r.status in UNSUCCESSFUL else [])
                            + (["polynb-row-selected"] if r.id == selected else []))
         attrs = data_attributes({"execution-id": r.id, "status": r.status, "platform": r.platform,
                                  "payload": r.payload})
@@ -371,6 +397,13 @@ def _replay_line(record: Record | None, refusal: str) -> str:
     attrs = data_attributes({"ok": str(record.status == SUCCEEDED).lower(), "replay-id": record.id})
     return (f'<div class="polynb-replayed"{attrs}>'
             f"replayed as #{record.seq}: {badge(record.status)} <code>{said}</code></div>")
+
+
+def _cancel_line(stopped: str | None, refusal: str) -> str:
+    if stopped is None:
+        return f'<div class="polynb-cancel-asked" data-ok="false"><span class="polynb-tone-bad">{escape(refusal)}</span></div>'
+    return (f'<div class="polynb-cancel-asked"{data_attributes({"ok": "true", "cancel-id": stopped})}>'
+            f"cancel requested at {clock_time(time.time())}</div>")
 
 
 def _detail_title_html(record: Record) -> str:

@@ -6,14 +6,15 @@ import json
 import time
 from typing import Any
 
-from ..journal import FAILED, GONE, INTERRUPTED, RECEIVED, RUNNING, STOPPED, SUCCEEDED
+from ..journal import CANCELLED, FAILED, GONE, INTERRUPTED, RECEIVED, RUNNING, STOPPED, SUCCEEDED, TIMED_OUT
 
 ERROR_CHARS = 160
 
 # An execution's status or a platform's state: an icon and a tone, always with the word (never colour alone).
+# What ended without a result wears the failure's tone; its icon tells how it ended (crashed, stopped, too slow).
 LOOKS = {SUCCEEDED: ("✓", "ok"), "ready": ("✓", "ok"), FAILED: ("✗", "bad"), "error": ("✗", "bad"),
-         INTERRUPTED: ("■", "bad"), RUNNING: ("▶", "busy"), "starting": ("▶", "busy"), RECEIVED: ("○", "busy"),
-         STOPPED: ("■", "idle"), GONE: ("⊘", "idle")}
+         INTERRUPTED: ("■", "bad"), CANCELLED: ("⊗", "bad"), TIMED_OUT: ("◷", "bad"), RUNNING: ("▶", "busy"),
+         "starting": ("▶", "busy"), RECEIVED: ("○", "busy"), STOPPED: ("■", "idle"), GONE: ("⊘", "idle")}
 
 # The tones in JupyterLab's theme variables only, so the light and dark themes both read well.
 TONE_STYLE = """

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
-from ..journal import FAILED, INTERRUPTED, OPEN_STATUSES, RUNNING, STATUSES, SUCCEEDED, Journal, Record
+from ..journal import FAILED, OPEN_STATUSES, RUNNING, STATUSES, SUCCEEDED, UNSUCCESSFUL, Journal, Record
 from .activity import Activity, activity
 from .charts import sparkline
 from .display import Displayable
@@ -74,7 +74,8 @@ class _StatusFacts:
 
     @property
     def failed(self) -> int:
-        return self.counts.get(FAILED, 0) + self.counts.get(INTERRUPTED, 0)
+        """Every execution that ended without a result: failed, interrupted, cancelled or timed out."""
+        return sum(self.counts.get(s, 0) for s in UNSUCCESSFUL)
 
     @property
     def by_status(self) -> str:
@@ -140,7 +141,7 @@ class CellStatus(Displayable):
             address=(own and own.address) or (state and state.address) or "",
             version=self.version, superseded_by=superseded_by,
             counts=j.counts(**mine), last_status=last.status if last else "",
-            failure=j.last(status=(FAILED, INTERRUPTED), **mine),
+            failure=j.last(status=UNSUCCESSFUL, **mine),
             activity=activity(j, now=self.clock(), **mine))
 
     # -- showing it ------------------------------------------------------------------------------

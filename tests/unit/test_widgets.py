@@ -12,7 +12,7 @@ import ipywidgets
 import pytest
 
 from polynb import widgets as w
-from polynb.journal import FAILED, SUCCEEDED, Journal
+from polynb.journal import CANCELLED, FAILED, SUCCEEDED, TIMED_OUT, Journal
 from polynb.widgets.dashboard import ALL, FOLDER
 
 
@@ -469,6 +469,106 @@ def test_running_record_is_listed_without_duration_and_updates_on_refresh(journa
     journal.close(record_id, output=2)
     dashboard.refresh()
     assert 'data-status="succeeded"' in row_html(dashboard, record_id)
+
+
+def test_cancelled_and_timed_out_rows_are_failures_with_their_own_icons(journal):
+    stopped = run(journal, error="ExecutionCancelled: cancelled on request", status=CANCELLED)
+    late = run(journal, error="ExecutionTimedOut: ran past its 2 s timeout", status=TIMED_OUT)
+    dashboard = w.Dashboard(journal)
+    for record_id, word, icon in ((stopped, "cancelled", "⊗"), (late, "timed out", "◷")):
+        row = row_html(dashboard, record_id)
+        assert "polynb-row-failed" in row
+        assert (f'<span class="polynb-badge polynb-tone-bad" data-word="{word}"><span aria-hidden="true">{icon}</span>'
+                f" {word}</span>") in row
+    assert "cancelled on request" in row_html(dashboard, stopped)
+
+
+def test_every_status_has_its_own_icon_and_what_ended_without_a_result_wears_the_failure_tone():
+    from polynb.journal import STATUSES, UNSUCCESSFUL
+    from polynb.widgets.markup import LOOKS
+
+    assert len({LOOKS[status][0] for status in STATUSES}) == len(STATUSES)
+    assert {LOOKS[status][1] for status in UNSUCCESSFUL} == {"bad"}
+
+
+def test_the_cell_status_counts_cancelled_and_timed_out_as_failures_and_shows_the_last(journal):
+    register(journal)
+    run(journal, output=1)
+    run(journal, error="ValueError: no")
+    run(journal, error="ExecutionTimedOut: ran past its 2 s timeout", status=TIMED_OUT)
+    run(journal, error="ExecutionCancelled: cancelled on request", status=CANCELLED)
+    status = w.CellStatus(journal, "kgrid", "hello")
+    assert status.facts().failed == 3
+    assert 'data-word="failed"><span aria-hidden="true">✗</span> 3 failed' in status.summary.value
+    assert status.failure.description == "ExecutionCancelled: cancelled on request"
+    assert "1 cancelled" in status.text() and "1 timed out" in status.text()
+
+
+def running(journal, **progress) -> str:
+    """An execution that has started and not ended; ``progress`` is its output so far, if any."""
+    record_id = journal.open("kgrid", "hello", 1)
+    journal.started(record_id, 2)
+    if progress:
+        journal.progress(record_id, progress.get("stdout", ""), progress.get("stderr", ""), progress.get("logs", []))
+    return record_id
+
+
+def test_the_detail_of_a_running_execution_cancels_it_through_the_injected_callable(journal):
+    record_id = running(journal)
+    asked = []
+
+    def cancel_here(original: str) -> str:
+        asked.append(original)
+        return journal.request_cancel(original).id
+
+    dashboard = w.Dashboard(journal, cancel=cancel_here)
+    click(dashboard, record_id)
+    assert dashboard.cancel_button.layout.display == "" and not dashboard.cancel_button.disabled
+    dashboard.cancel_button.click()
+    assert asked == [record_id] and journal.cancel_requests([record_id]) == {record_id: "cancelled on request"}
+    assert f'data-ok="true" data-cancel-id="{record_id}"' in dashboard.detail.value
+    assert dashboard.cancel_button.disabled  # asked once; the kernel stops it within a second
+    journal.close(record_id, error="ExecutionCancelled: cancelled on request", status=CANCELLED)
+    dashboard.refresh()
+    assert dashboard.cancel_button.layout.display == "none"
+    assert 'data-status="cancelled"' in dashboard.detail.value
+
+
+def test_a_refused_cancel_says_why_in_the_detail(journal):
+    def cancel_here(original: str) -> str:
+        raise KeyError(f"no open execution {original!r}")
+
+    dashboard = w.Dashboard(journal, cancel=cancel_here)
+    record_id = running(journal)
+    click(dashboard, record_id)
+    dashboard.cancel_button.click()
+    assert 'data-ok="false"' in dashboard.detail.value and f"no open execution &#x27;{record_id}" in dashboard.detail.value
+
+
+def test_there_is_no_cancel_button_without_a_callable_or_for_an_execution_that_ended(journal):
+    running_id, ended_id = running(journal), run(journal, output=1)
+    without = w.Dashboard(journal)
+    click(without, running_id)
+    assert without.cancel_button.layout.display == "none"
+    dashboard = w.Dashboard(journal, cancel=lambda record_id: record_id)
+    click(dashboard, ended_id)
+    assert dashboard.cancel_button.layout.display == "none"
+    assert dashboard.cancel(None) is None
+
+
+def test_the_detail_of_a_running_execution_shows_its_output_as_the_journal_grows(journal, updater):
+    record_id = running(journal, stdout="step 1\n")
+    dashboard = w.Dashboard(journal)
+    updater.add(dashboard)
+    click(dashboard, record_id)
+    assert "step 1" in dashboard.detail.value and "step 2" not in dashboard.detail.value
+    log = {"time": 0.0, "level": "INFO", "logger": "payload", "message": "halfway"}
+    journal.progress(record_id, "step 1\nstep 2\n", "careful", [log])
+    journal.flush()
+    assert updater.step(10.0) is True
+    detail = dashboard.detail.value
+    assert "step 1\nstep 2" in detail and "careful" in detail and "INFO payload: halfway" in detail
+    assert 'data-status="running"' in detail
 
 
 # -- Updater ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ Fact sheet: ``shared/protocols/aio.md``. Modules: :mod:`.wire` (the protobuf mes
 """
 from __future__ import annotations
 
-from ..base import Platform
+from ..base import Platform, UpOption
 from .binding import AioBinding
 from .magics import AioMagics
 from .node import PLATFORM as NAME
@@ -18,8 +18,12 @@ from .standin import LocalKai
 PLATFORM = Platform(
     name=NAME, title="AIO (Konstellation KAI)", binding=AioBinding, settings=AioSettings, magics=AioMagics,
     stand_in=LocalKai,
+    up_options=(UpOption("--cluster", "POLYNB_AIO_CLUSTER", "AIO: run a cluster of N nats-servers whose streams are "
+                         "replicated N times (3 survives the loss of any one)", kind="value"),),
     # The URL alone would read as a KAI installation, whose managers create streams and buckets; the stand-in
-    # variables say that this NATS is polynb's, which each kernel sets up for its own nodes.
+    # variables say that this NATS is polynb's, which each kernel sets up for its own nodes (replicated on every
+    # member of a cluster).
     client_env=lambda info: {"KAI_NATS_URL": info["url"], "POLYNB_AIO_STANDIN_URL": info["url"],
-                             "POLYNB_AIO_STANDIN_CONFIG_DIR": info["config_dir"]},
+                             "POLYNB_AIO_STANDIN_CONFIG_DIR": info["config_dir"],
+                             "POLYNB_AIO_REPLICAS": str(info.get("replicas", 1))},
 )

@@ -156,11 +156,22 @@ def derive_spec(placement: Placement, process: str, runner: str, workflow: str |
     )
 
 
+def nats_servers(url: str) -> list[str]:
+    """The servers a NATS URL setting names: one URL, or a cluster's comma-separated URLs (as the Go client takes
+    them); nats-py wants them as a list to fail over along."""
+    servers = [part.strip() for part in url.split(",") if part.strip()]
+    if not servers:
+        raise ValueError(f"AIO: no NATS server in {url!r}; give nats://HOST:PORT, or several separated by commas")
+    return servers
+
+
 def app_config(spec: NodeSpec, ack_wait_hours: float | None = None) -> dict:
     """The ``app.yaml`` the KAI manager writes for a process, with placeholder MinIO, auth, predictions and
-    measurements entries (mandatory for the real SDK; unused until those backends are configured)."""
-    nats: dict[str, Any] = {"url": spec.nats_url, "stream": spec.stream, "output": spec.output,
-                            "inputs": list(spec.inputs)}
+    measurements entries (mandatory for the real SDK; unused until those backends are configured). Of a cluster's
+    URLs it holds the first: the SDK hands ``nats.url`` to nats-py as one URL, and learns the other members from the
+    server it reaches."""
+    url = nats_servers(spec.nats_url)[0] if spec.nats_url else spec.nats_url
+    nats: dict[str, Any] = {"url": url, "stream": spec.stream, "output": spec.output, "inputs": list(spec.inputs)}
     if spec.object_store:
         nats["object_store"] = spec.object_store
     config: dict[str, Any] = {

@@ -1,7 +1,8 @@
 """What the KAI managers set up before nodes start: the workflow stream, the KV buckets, the object store, app.yaml.
 
 polynb plays the managers when it runs its own nats-server (``polynb up aio``, or the embedded default), from the
-notebook's nodes or from a KRT file, with the naming of :mod:`.names`.
+notebook's nodes or from a KRT file, with the naming of :mod:`.names`. ``replicas`` is how many servers of a NATS
+cluster hold each stream, bucket and object store (``polynb up aio --cluster N`` sets it to N: :mod:`.clusters`).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import yaml
 from nats.js import JetStreamContext
-from nats.js.api import ObjectStoreConfig, RetentionPolicy, StreamConfig
+from nats.js.api import KeyValueConfig, ObjectStoreConfig, RetentionPolicy, StreamConfig
 from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from ...paths import inside
@@ -20,13 +21,14 @@ from . import appconfig, names
 from .appconfig import NodeSpec
 
 
-async def ensure_stream(js: JetStreamContext, stream: str, processes: Iterable[str]) -> None:
+async def ensure_stream(js: JetStreamContext, stream: str, processes: Iterable[str], replicas: int = 1) -> None:
     """Create the workflow's stream, or widen its subjects to cover ``processes`` (Interest retention)."""
     wanted = names.stream_subjects(stream, list(dict.fromkeys(processes)))
     try:
         info = await js.stream_info(stream)
     except NotFoundError:
-        await js.add_stream(StreamConfig(name=stream, subjects=wanted, retention=RetentionPolicy.INTEREST))
+        await js.add_stream(StreamConfig(name=stream, subjects=wanted, retention=RetentionPolicy.INTEREST,
+                                         num_replicas=replicas))
         return
     current = list(info.config.subjects or [])
     missing = [s for s in wanted if s not in current]
@@ -35,19 +37,19 @@ async def ensure_stream(js: JetStreamContext, stream: str, processes: Iterable[s
         await js.update_stream(info.config)
 
 
-async def ensure_buckets(js: JetStreamContext, buckets: Iterable[str]) -> None:
+async def ensure_buckets(js: JetStreamContext, buckets: Iterable[str], replicas: int = 1) -> None:
     for bucket in buckets:
         try:
             await js.key_value(bucket)
         except BucketNotFoundError:
-            await js.create_key_value(bucket=bucket)
+            await js.create_key_value(KeyValueConfig(bucket=bucket, replicas=replicas))
 
 
-async def ensure_object_store(js: JetStreamContext, name: str, ttl_days: float = 5) -> None:
+async def ensure_object_store(js: JetStreamContext, name: str, ttl_days: float = 5, replicas: int = 1) -> None:
     try:
         await js.object_store(name)
     except (BucketNotFoundError, NotFoundError):
-        await js.create_object_store(name, ObjectStoreConfig(ttl=ttl_days * 86400))
+        await js.create_object_store(name, ObjectStoreConfig(ttl=ttl_days * 86400, replicas=replicas))
 
 
 def process_of(subject: str, stream: str) -> str:
@@ -55,12 +57,13 @@ def process_of(subject: str, stream: str) -> str:
     return subject[len(stream) + 1:].split(".")[0]
 
 
-async def apply_node(js: JetStreamContext, spec: NodeSpec) -> None:
+async def apply_node(js: JetStreamContext, spec: NodeSpec, replicas: int = 1) -> None:
     """Everything one node needs to exist before it starts."""
-    await ensure_stream(js, spec.stream, [spec.process] + [process_of(s, spec.stream) for s in spec.inputs])
-    await ensure_buckets(js, spec.buckets.values())
+    await ensure_stream(js, spec.stream, [spec.process] + [process_of(s, spec.stream) for s in spec.inputs],
+                        replicas)
+    await ensure_buckets(js, spec.buckets.values(), replicas)
     if spec.object_store:
-        await ensure_object_store(js, spec.object_store)
+        await ensure_object_store(js, spec.object_store, replicas=replicas)
 
 
 def write_app_config(folder: Path, spec: NodeSpec) -> Path:
@@ -90,9 +93,9 @@ def specs_from_krt(krt: Mapping[str, Any], product: str, nats_url: str, ack_wait
 
 
 async def apply_krt(js: JetStreamContext, krt: Mapping[str, Any], product: str, nats_url: str,
-                    config_dir: Path, ack_wait: float) -> list[Path]:
+                    config_dir: Path, ack_wait: float, replicas: int = 1) -> list[Path]:
     """Set up every workflow of a KRT file and write each process's app.yaml; return the files written."""
     specs = specs_from_krt(krt, product, nats_url, ack_wait)
     for spec in specs:
-        await apply_node(js, spec)
+        await apply_node(js, spec, replicas)
     return [write_app_config(config_dir, spec) for spec in specs]

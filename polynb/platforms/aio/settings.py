@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ...config import Field, TypedSection, flag
+from .clusters import cluster_size
 
 
 class AioSettings(TypedSection):
@@ -27,8 +28,16 @@ class AioSettings(TypedSection):
     concurrency = Field[int]("POLYNB_AIO_CONCURRENCY", 1, cast=int,
                              help="messages a node handles at once; 1, as the SDK, keeps delivery order and lets "
                                   "handlers share state (more: no order within a subject, which KAI does not promise)")
+    log_to_stdout = Field[bool]("POLYNB_AIO_LOG_STDOUT", True, cast=flag,
+                                help="a handler's output also as JSON log lines on the process's stdout, KAI's log "
+                                     "channel (with the request id)")
     krt = Field[str | None]("POLYNB_AIO_KRT", None, help="a KRT yaml file the local setup creates at start")
     local_port = Field[int]("POLYNB_AIO_LOCAL_PORT", 0, cast=int, help="port of the local nats-server (0: free)")
+    cluster = Field[int]("POLYNB_AIO_CLUSTER", 1, cast=cluster_size,
+                         help="members of the local NATS cluster (polynb up aio --cluster N; 1: one nats-server)")
+    replicas = Field[int]("POLYNB_AIO_REPLICAS", 1, cast=int,
+                          help="servers that hold each stream, KV bucket and object store polynb creates (a cluster's "
+                               "size; polynb up aio --cluster N exports N)")
     request_timeout = Field[float | None]("POLYNB_AIO_REQUEST_TIMEOUT", None, cast=float,
                                           help="seconds polynb.aio.request waits for the exit node's answer (default: "
                                                "core.call_timeout)")

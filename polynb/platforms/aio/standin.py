@@ -1,7 +1,8 @@
 """``polynb up aio``: a nats-server (:mod:`.natsserver`) on ``core.bind_host``, and the KAI managers' setup.
 
 The store lives in a temporary folder that is removed on stop; a KRT file (setting ``krt``) is set up at
-start, with each process's ``app.yaml`` written under the store's ``config`` folder.
+start, with each process's ``app.yaml`` written under the store's ``config`` folder. With ``--cluster N``
+(setting ``cluster``) it is a cluster of N nats-servers (:mod:`.clusters`) whose streams are replicated N times.
 """
 from __future__ import annotations
 
@@ -17,18 +18,23 @@ import yaml
 from ...config import core_section
 from ..base import StandIn
 from . import managers
+from .clusters import NatsCluster
 from .natsserver import NatsServer
 from .settings import AioSettings
 
 
 class LocalKai(StandIn):
-    """nats-server plus the managers' setup, in a temporary folder."""
+    """nats-server (or a cluster of them) plus the managers' setup, in a temporary folder."""
 
     def __init__(self, settings: AioSettings) -> None:
         self.settings = settings
+        size = settings.cluster
         self.folder = Path(tempfile.mkdtemp(prefix="polynb-aio-"))
-        self.server = NatsServer(self.folder / "jetstream", host=core_section().bind_host,
-                                 port=settings.local_port or None)
+        host, port = core_section().bind_host, settings.local_port or None
+        self.server: NatsServer | NatsCluster = (
+            NatsCluster(self.folder / "jetstream", size, host, port) if size > 1
+            else NatsServer(self.folder / "jetstream", host=host, port=port))
+        self.replicas = size
 
     async def start(self) -> Mapping[str, Any]:
         await self.server.start()
@@ -36,15 +42,18 @@ class LocalKai(StandIn):
         written: list[str] = []
         if self.settings.krt:
             krt = yaml.safe_load(Path(self.settings.krt).read_text())
-            client = await nats.connect(self.server.url)
+            client = await nats.connect(self.server.urls)
             try:
                 written = [str(p) for p in await managers.apply_krt(
                     client.jetstream(), krt, self.settings.product, self.server.url, config_dir,
-                    self.settings.ack_wait)]
+                    self.settings.ack_wait, self.replicas)]
             finally:
                 await client.close()
-        return {"url": self.server.url, "store_dir": str(self.server.store_dir), "config_dir": str(config_dir),
+        info = {"url": self.server.url, "store_dir": str(self.folder / "jetstream"), "config_dir": str(config_dir),
                 "app_configs": written}
+        if isinstance(self.server, NatsCluster):
+            info.update(urls=self.server.urls, replicas=self.replicas, members=self.server.describe())
+        return info
 
     async def stop(self) -> None:
         await self.server.stop()

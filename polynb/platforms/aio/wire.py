@@ -116,7 +116,7 @@ def pack(value: AnyValue) -> any_pb2.Any:
     if isinstance(value, (dict, list)) or value is None:
         container = struct_pb2.Value()
         try:
-            json_format.ParseDict(value, container)
+            json_format.ParseDict(value, container)  # type: ignore[arg-type]  # a Value takes any JSON, not only dicts
         except (json_format.ParseError, TypeError) as exc:
             raise TypeError(f"cannot send {type(value).__name__} as a protobuf Struct: {exc}") from exc
         packed.Pack(container.struct_value if isinstance(value, dict) else
@@ -145,10 +145,10 @@ def unpack(payload: any_pb2.Any) -> AnyValue:
     return value.value
 
 
-def describe(msg: KaiNatsMessage) -> dict:
+def describe(msg: KaiNatsMessage) -> dict[str, AnyValue]:
     """A JSON-able view of a message for the journal: the ids, the type, and the payload as far as it is known."""
     kind = MessageType.values_by_number.get(msg.message_type)
-    view: dict = {"request_id": msg.request_id, "from_node": msg.from_node,
+    view: dict[str, AnyValue] = {"request_id": msg.request_id, "from_node": msg.from_node,
                   "message_type": kind.name if kind is not None else msg.message_type}
     if msg.error:
         view["error"] = msg.error

@@ -7,6 +7,7 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from ... import signature
 from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from .context import CommandFailed
 from .crdts import Flag, GCounter, GSet, LWWRegister, ORMap, ORSet, PNCounter, Vote
@@ -49,12 +50,16 @@ def endpoints() -> dict[str, str]:
 
 def call(service: str, method: str, message: Message | dict | None = None, timeout: float | None = None) -> Message:
     """Call an entity's method through the proxy, as a client would; a failed command raises RpcError, no
-    answer within ``timeout`` seconds (default ``core.call_timeout``) :class:`~polynb.calls.CallTimeout`."""
+    answer within ``timeout`` seconds (default ``core.call_timeout``) :class:`~polynb.calls.CallTimeout`.
+    A dict that does not fit the registered entity's request message raises
+    :class:`~polynb.signature.InputMismatch` before anything is sent."""
     binding = _binding()
     seconds = call_timeout(timeout)
     descriptor = LIBRARY.compiled.service(service).methods_by_name.get(method)
     if descriptor is None:
         raise ValueError(f"{service} has no method {method!r}")
+    if not isinstance(message, Message):
+        signature.check(binding.service.journal, "cloudstate", service, message or {}, method, root=method)
     request_class = LIBRARY.compiled.message_class(descriptor.input_type.full_name)
     reply_class = LIBRARY.compiled.message_class(descriptor.output_type.full_name)
     request = message if isinstance(message, Message) else json_format.ParseDict(message or {}, request_class())

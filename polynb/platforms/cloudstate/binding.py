@@ -18,7 +18,9 @@ from ... import generic_env, headless
 from ...execution import Arrival, Host
 from ...local import LocalStandIn, start_local
 from ...payload import PayloadVersion
+from ...signature import Signature
 from ..base import READY, STARTING, Binding
+from . import signature as signatures
 from . import wire
 from .entities import definition_of
 from .protolib import LIBRARY, ProtoError
@@ -141,6 +143,10 @@ class CloudStateBinding(Binding[StreamStep]):
             reply = await client.post(f"{self.proxy_http}/.polynb/discover")
         if reply.status_code != 200:
             raise RuntimeError(f"the local CloudState proxy refused the entities: {reply.text}")
+
+    def signature(self, version: PayloadVersion) -> Signature:
+        """Each method of the entity's service, with its request and reply messages (compiled by ``register``)."""
+        return signatures.of_service(LIBRARY.compiled.service(version.name))
 
     def run_payload(self, version: PayloadVersion, input: Any, context: StreamStep | None) -> Any:
         """``context`` is the stream's step (a command, a cancellation), journaled by the service."""

@@ -27,8 +27,10 @@ VALUE_ENTITY = "cloudstate.valueentity.ValueEntity"
 PROTOCOL_MAJOR, PROTOCOL_MINOR = 0, 2
 SUPPORT_LIBRARY = "polynb"
 
+_Wrapper = (wrappers_pb2.StringValue | wrappers_pb2.BytesValue | wrappers_pb2.Int32Value | wrappers_pb2.Int64Value
+            | wrappers_pb2.FloatValue | wrappers_pb2.DoubleValue | wrappers_pb2.BoolValue)
 #: p.cloudstate.io scalar names and the wrapper type whose field 1 encodes them
-_PRIMITIVES: dict[str, type[Message]] = {
+_PRIMITIVES: dict[str, type[_Wrapper]] = {
     "string": wrappers_pb2.StringValue, "bytes": wrappers_pb2.BytesValue, "int32": wrappers_pb2.Int32Value,
     "int64": wrappers_pb2.Int64Value, "float": wrappers_pb2.FloatValue, "double": wrappers_pb2.DoubleValue,
     "bool": wrappers_pb2.BoolValue,

@@ -17,8 +17,10 @@ from ...execution import Host
 from ...local import LocalStandIn, start_local
 from ...payload import PayloadVersion
 from ...runner import call_payload
+from ...signature import Signature
 from ..base import ERROR, READY, Binding
 from . import crypto, keys, wire
+from . import signature as signatures
 from .client import ColoniesClient
 from .executor import PLATFORM, Connection, ExecutorLoop, ProcessContext, approval_instructions
 from .naming import executor_name
@@ -35,9 +37,16 @@ class ColoniesBinding(Binding[ProcessContext]):
     def __init__(self, service: Host, settings: ColoniesSettings) -> None:
         super().__init__(service, settings)
         self.local: LocalStandIn | None = None
-        self.connection: Connection | None = None
+        self._connection: Connection | None = None
         self.executors: dict[str, ExecutorLoop] = {}
         self._member_key: str | None = None
+
+    @property
+    def connection(self) -> Connection:
+        """The colony connection that ``start`` made: what executors, submissions and registrations go through."""
+        if self._connection is None:
+            raise RuntimeError("the Colonies binding is not started")
+        return self._connection
 
     async def start(self) -> None:
         settings = self.settings
@@ -50,8 +59,8 @@ class ColoniesBinding(Binding[ProcessContext]):
             host, port, tls, colony, colony_key = (info["host"], info["port"], False, info["colony_name"],
                                                    info["colony_prvkey"])
         client = ColoniesClient(host, port, tls, timeout=settings.http_timeout, retries=settings.retries)
-        self.connection = Connection(client, colony, colony_key, f"{'https' if tls else 'http'}://{host}:{port}")
-        self.set_status(READY, self.connection.address)
+        self._connection = Connection(client, colony, colony_key, f"{'https' if tls else 'http'}://{host}:{port}")
+        self.set_status(READY, self._connection.address)
 
     def _stand_in_env(self) -> dict[str, str]:
         """The local server listens on a free port and keeps its state beside this kernel's journal."""
@@ -61,10 +70,10 @@ class ColoniesBinding(Binding[ProcessContext]):
         return env
 
     async def stop(self) -> None:
-        if self.connection is not None:
-            await self._remove_executors(self.connection)
-            await self.connection.client.close()
-            self.connection = None
+        if self._connection is not None:
+            await self._remove_executors(self._connection)
+            await self._connection.client.close()
+            self._connection = None
         if self.local is not None:
             await self.local.stop()
             self.local = None
@@ -186,4 +195,8 @@ class ColoniesBinding(Binding[ProcessContext]):
         args, kwargs = wire.checked_arguments((input or {}).get("args", []), (input or {}).get("kwargs", {}))
         function = version.entry_point()
         return call_payload(functools.partial(function, **kwargs) if kwargs else function, *args)
+
+    def signature(self, version: PayloadVersion) -> Signature | None:
+        """The cell function's parameters (what a spec's args and kwargs bind to) and its return annotation."""
+        return signatures.of_function(version.name, version.entry_point())
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from . import crypto
 from .registry import Registry
@@ -37,7 +38,7 @@ class Rules(Registry):
     """The server: :class:`Registry` plus processes, workflows and logs."""
 
     # -- processes ---------------------------------------------------------------------------------------
-    def _new_process(self, spec: dict, initiatorid: str, initiatorname: str, now: int) -> dict:
+    def _new_process(self, spec: Any, initiatorid: str, initiatorname: str, now: int) -> dict:
         if not isinstance(spec, dict) or not isinstance(spec.get("conditions"), dict):
             raise BadRequest("Failed to submit, function spec has no conditions")
         priority = spec.get("priority") or 0

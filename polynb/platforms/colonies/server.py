@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import tornado.httpserver
 import tornado.ioloop
@@ -119,7 +120,7 @@ class PubSubHandler(tornado.websocket.WebSocketHandler):
 
     def initialize(self, server: ColoniesServer) -> None:
         self.server = server
-        self._listener = None
+        self._listener: Callable[[dict], None] | None = None
         self._timer: asyncio.TimerHandle | None = None
 
     def on_message(self, text: str | bytes) -> None:
@@ -154,7 +155,7 @@ class PubSubHandler(tornado.websocket.WebSocketHandler):
             self.ws_connection.stream.close()
 
     def _forget(self) -> None:
-        if self._listener in self.server.rules.listeners:
+        if self._listener is not None and self._listener in self.server.rules.listeners:
             self.server.rules.listeners.remove(self._listener)
         self._listener = None
         if self._timer is not None:

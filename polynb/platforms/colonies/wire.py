@@ -205,7 +205,7 @@ def _scalar(value: Any) -> bool:
         isinstance(value, float) and not math.isfinite(value))
 
 
-def encode_output(value: Any) -> list:
+def encode_output(value: Any) -> list[Any]:
     """A payload's result as a Colonies ``out`` list that pycolonies can parse (str, int, float only).
 
     None is no output; a scalar is one element; a list or tuple gives its elements; anything else
@@ -217,7 +217,7 @@ def encode_output(value: Any) -> list:
     return [item if _scalar(item) else json.dumps(item, allow_nan=False) for item in items]
 
 
-def encode_arguments(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[list, dict]:
+def encode_arguments(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
     """Submission arguments within pycolonies' limits: args str/int, kwargs values str or list of str."""
     wire_args = [a if isinstance(a, (str, int)) and not isinstance(a, bool) else json.dumps(a) for a in args]
     wire_kwargs = {str(k): v if isinstance(v, str) or (isinstance(v, list) and all(isinstance(i, str) for i in v))
@@ -242,7 +242,7 @@ def process_arguments(process: Mapping[str, Any]) -> tuple[Any, Any]:
     return args, spec.get("kwargs") or {}
 
 
-def checked_arguments(args: Any, kwargs: Any) -> tuple[list, dict]:
+def checked_arguments(args: Any, kwargs: Any) -> tuple[list[Any], dict[str, Any]]:
     """``args`` as a list and ``kwargs`` as a dict of names, or :class:`BadArguments` saying what is wrong."""
     if not isinstance(args, list):
         raise BadArguments(f"args must be a JSON array, not {json.dumps(args, default=str)[:80]}")

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from ... import signature
 from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from . import ko as kos
 
@@ -32,6 +33,12 @@ def _binding():
     return service.call(service.binding("kgrid"), label="starting KGrid", timeout=180)
 
 
+def _journal():
+    import polynb
+
+    return polynb.get_service().journal
+
+
 def activator_url() -> str:
     """The activator this kernel publishes to (the local one is started on first need)."""
     return _binding().activator_url
@@ -40,14 +47,17 @@ def activator_url() -> str:
 def call(endpoint: str, input: Any = None, *, full: bool = False, timeout: float | None = None) -> Any:
     """Call ``naan/name/version/endpoint`` with a JSON input; the result (or the whole answer if ``full``).
 
-    An error answer raises :class:`KgridCallError`; no answer within ``timeout`` seconds (default
-    ``core.call_timeout``) raises :class:`~polynb.calls.CallTimeout`.
+    An input that does not fit the endpoint's signature (its service spec) raises
+    :class:`~polynb.signature.InputMismatch` before anything is sent; an error answer raises
+    :class:`KgridCallError`; no answer within ``timeout`` seconds (default ``core.call_timeout``) raises
+    :class:`~polynb.calls.CallTimeout`.
     """
     endpoint = endpoint.strip("/")
     if endpoint.count("/") != 3:
         raise ValueError(f"{endpoint!r} is not NAAN/NAME/VERSION/ENDPOINT")
     seconds = call_timeout(timeout)
     url = activator_url()
+    signature.check(_journal(), "kgrid", endpoint, input)
     try:
         reply = httpx.post(f"{url}/{endpoint}", json=input, timeout=seconds)
     except httpx.TimeoutException:

@@ -18,8 +18,10 @@ from ...execution import Host
 from ...local import LocalStandIn, start_local
 from ...payload import PayloadVersion
 from ...runner import call_payload
+from ...signature import Signature
 from ..base import READY, STARTING, Binding
 from . import ko as kos
+from . import signature as signatures
 from . import wire
 from .runtime import PLATFORM, KgridRuntime, RuntimeOptions
 from .settings import KgridSettings
@@ -132,7 +134,8 @@ class KgridBinding(Binding[None]):
         if not versions:
             raise KeyError(f"no %%kgrid_ko cell of this kernel defines {ark}")
         cells = [kos.CellEndpoint(v.payload.options["endpoint"], v.payload.entry, v.payload.source,
-                                  tuple(v.payload.options.get("requirements") or ())) for v in versions]
+                                  tuple(v.payload.options.get("requirements") or ()),
+                                  *signatures.function_shapes(v.entry_point())) for v in versions]
         titles = [v.payload.options.get("title") for v in versions if v.payload.options.get("title")]
         return kos.from_cells(kos.Ark.parse(ark), cells, title=titles[-1] if titles else None)
 
@@ -160,3 +163,8 @@ class KgridBinding(Binding[None]):
 
     def run_payload(self, version: PayloadVersion, input: Any, context: None) -> Any:
         return call_payload(version.entry_point(), input)
+
+    def signature(self, version: PayloadVersion) -> Signature:
+        """The request and response schemas of the endpoint in the service spec of the KO polynb published."""
+        options = version.payload.options
+        return signatures.from_service_spec(self.knowledge_object(options["ark"]), options["endpoint"])

@@ -99,6 +99,9 @@ class CellEndpoint:
     function: str
     source: str
     requirements: tuple[str, ...] = ()
+    #: the OpenAPI schemas of the function's input and return value (from its annotations; {} takes anything)
+    input: Mapping[str, Any] = field(default_factory=dict)
+    output: Mapping[str, Any] = field(default_factory=dict)
 
 
 def from_cells(ark: Ark, cells: list[CellEndpoint], *, title: str | None = None) -> KnowledgeObject:
@@ -124,20 +127,23 @@ def from_cells(ark: Ark, cells: list[CellEndpoint], *, title: str | None = None)
         "hasServiceSpecification": SERVICE, "hasDeploymentSpecification": DEPLOYMENT,
         "hasPayload": sorted(module_file(cell.endpoint) for cell in cells), "@context": [KOIO_CONTEXT],
     }
-    return KnowledgeObject(ark, metadata, service_spec(ark, title, [cell.endpoint for cell in cells]), deployment,
-                           files)
+    return KnowledgeObject(ark, metadata, service_spec(ark, title, cells), deployment, files)
 
 
-def service_spec(ark: Ark, title: str, endpoints: list[str]) -> dict:
-    """OpenAPI 3 for the KO: ``info.version`` is the API version in endpoint ids."""
-    schema = {"application/json": {"schema": {}}}
+def service_spec(ark: Ark, title: str, cells: list[CellEndpoint]) -> dict:
+    """OpenAPI 3 for the KO: ``info.version`` is the API version in endpoint ids; each endpoint's request and
+    response schemas are its function's input and return value."""
+    def content(schema: Mapping[str, Any]) -> dict:
+        return {"application/json": {"schema": dict(schema)}}
+
     return {
         "openapi": "3.0.2",
         "info": {"title": title, "version": ark.version},
         "servers": [{"url": f"/{ark.naan}/{ark.name}"}],
-        "paths": {f"/{name}": {"post": {"requestBody": {"content": schema},
-                                        "responses": {"200": {"description": "the function's return value",
-                                                              "content": schema}}}} for name in endpoints},
+        "paths": {f"/{cell.endpoint}": {"post": {
+            "requestBody": {"content": content(cell.input)},
+            "responses": {"200": {"description": "the function's return value", "content": content(cell.output)}}}}
+            for cell in cells},
     }
 
 

@@ -84,19 +84,19 @@ def http_date(moment: datetime | str) -> str:
 
 
 # -- runtime -> activator -----------------------------------------------------------------------------
-def registration(url: str, force_update: bool) -> dict:
+def registration(url: str, force_update: bool) -> dict[str, Any]:
     """The body a runtime registers with (key order as the real runtime sends it)."""
     return {"engine": ENGINE, "version": RUNTIME_VERSION, "url": url, "forceUpdate": force_update}
 
 
-def root_info(port: int) -> dict:
+def root_info(port: int) -> dict[str, Any]:
     """``GET /``: the real runtime always names ``localhost`` here."""
     return {"Description": "Running Knowledge Objects written in Python",
             "Endpoints": f"http://localhost:{port}/endpoints", "Info": f"http://localhost:{port}/info",
             "Name": "Kgrid Python Runtime", "Version": RUNTIME_VERSION}
 
 
-def runtime_info(activator_url: str, url: str) -> dict:
+def runtime_info(activator_url: str, url: str) -> dict[str, Any]:
     """``GET /info``: ``status`` must be ``up`` or the adapter refuses to activate."""
     return {"activatorUrl": activator_url, "app": APP, "engine": ENGINE, "status": "up", "url": url,
             "version": RUNTIME_VERSION}
@@ -110,7 +110,7 @@ def origin(url: str) -> str:
     return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
 
 
-def foreign_artifacts(base_url: Any, allowed: tuple[str, ...]) -> dict | None:
+def foreign_artifacts(base_url: Any, allowed: tuple[str, ...]) -> dict[str, Any] | None:
     """The runtime's 403 body when a descriptor's ``baseUrl`` is not on an allowed origin, else None.
 
     The real runtime downloads and imports from any ``baseUrl``: any web page that can POST to it can make it
@@ -132,7 +132,7 @@ def foreign_artifacts(base_url: Any, allowed: tuple[str, ...]) -> dict | None:
 REQUIRED_DESCRIPTOR_KEYS = ("uri", "entry", "function", "artifact", "baseUrl")
 
 
-def validate_descriptor(body: Any) -> dict:
+def validate_descriptor(body: Any) -> dict[str, Any]:
     """A deployment descriptor the runtime can act on; anything else is a 400 in the runtime's shape."""
     if not isinstance(body, dict):
         raise WireError(400, BAD_REQUEST)
@@ -144,18 +144,18 @@ def validate_descriptor(body: Any) -> dict:
     return body
 
 
-def descriptor(node: Mapping[str, Any], base_url: str, uri: str) -> dict:
+def descriptor(node: Mapping[str, Any], base_url: str, uri: str) -> dict[str, Any]:
     """What the activator posts to ``/endpoints``: the deployment node plus ``baseUrl`` and ``uri``."""
     return {**node, "baseUrl": base_url if base_url.endswith("/") else base_url + "/", "uri": uri}
 
 
-def activation_reply(entry: Mapping[str, Any], env_url: str, key: str) -> dict:
+def activation_reply(entry: Mapping[str, Any], env_url: str, key: str) -> dict[str, Any]:
     """The 200 (or 503 while processing) body of ``POST /endpoints``."""
     return {"activated": http_date(entry["activated"]), "baseUrl": env_url, "id": entry["id"], "status": entry["status"],
             "uri": key, "url": entry["url"]}
 
 
-def endpoint_summary(entry: Mapping[str, Any]) -> dict:
+def endpoint_summary(entry: Mapping[str, Any]) -> dict[str, Any]:
     """An endpoint as ``GET /endpoints`` lists it: the context entry without code references."""
     shown = {key: entry.get(key) for key in ("checksum", "function_name", "id", "is_processing",
                                              "status", "url")}
@@ -192,7 +192,7 @@ def parse_input(content_type: str | None, body: bytes) -> Any:
                                            str(cause) if cause else refusal.detail)) from None
 
 
-def runtime_error(name: str, description: str) -> dict:
+def runtime_error(name: str, description: str) -> dict[str, Any]:
     """The runtime's 500 body for an exception: its class name and ``str()``."""
     return {"code": 500, "description": description, "name": name}
 
@@ -245,7 +245,7 @@ def unwrap_result(text: str) -> Any:
     return parsed
 
 
-def activator_error(status: int, title: str, detail: str, instance: str, now: datetime | None = None) -> dict:
+def activator_error(status: int, title: str, detail: str, instance: str, now: datetime | None = None) -> dict[str, Any]:
     """The activator's error body (ActivatorExceptionHandler's fields)."""
     reasons = {400: "Bad Request", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
     moment = now or datetime.now(timezone.utc)

@@ -16,6 +16,7 @@ import httpx
 
 import polynb
 
+from ... import signature
 from ...calls import CallTimeout, PlatformAnswer, call_timeout
 from ...progress import InPlaceLine
 from .binding import PLATFORM
@@ -57,13 +58,17 @@ def query(source: str, code: str | None = None, *, name: str | None = None, scri
     It waits ``timeout`` seconds (default ``core.call_timeout``) for the final answer, and the server is told
     the same, then raises :class:`VantiqQueryTimeout`. When this kernel serves the source, the local server
     hands the query to this kernel's connector (another notebook's connector on the same source would not
-    have this notebook's cells); a real Vantiq ignores that hint.
+    have this notebook's cells); a real Vantiq ignores that hint. A name-only query for a ``%%vantiq_exec``
+    cell whose presetValues do not fit what its queries gave so far raises
+    :class:`~polynb.signature.InputMismatch` before anything is sent.
     """
     options = {"code": code, "name": name, "script": script, "presetValues": presetValues,
                "codeHandlesReturn": codeHandlesReturn, "limitReturnTo": limitReturnTo, "cache_code": cache_code, **more}
     body = {key: value for key, value in options.items() if value is not None}
     seconds = call_timeout(timeout)
     binding = _binding()
+    if name is not None and code is None and not script:
+        signature.check(binding.service.journal, PLATFORM, name, presetValues or {}, root="presetValues")
     base = binding.rest
     view = on_row or _LiveRows(source)
     rows: list = []

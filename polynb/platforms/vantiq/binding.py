@@ -20,12 +20,14 @@ from ...execution import Arrival, Host
 from ...local import LocalStandIn, start_local
 from ...payload import PayloadError, PayloadVersion
 from ...platforms.base import ERROR, READY, STARTING, STOPPED, Binding
+from ...signature import Signature
 from . import wire
 from .connection import CLOSED, CONNECTED, REJECTED, ConnectRejected, SourceConnection
 from .documents import DocumentFetcher
 from .execution import QueryRun, SourceRuntime, cached_file
 from .serverconfig import ConnectorConfig, resolve
 from .settings import VantiqSettings
+from .signature import learned
 
 log = logging.getLogger("polynb.vantiq")
 PLATFORM = "vantiq"
@@ -46,6 +48,7 @@ class VantiqBinding(Binding[QueryRun]):
         self.fetchers: dict[str, DocumentFetcher] = {}
         self.cells: dict[str, str] = {}  # payload name -> the source it is registered on
         self._compiled: dict[str, CodeType] = {}  # cell code by payload digest, compiled as the connector names it
+        self._learned: dict[tuple[str, int], Signature | None] = {}  # by (payload name, version)
         self._queries: set[asyncio.Task] = set()
         self._probe: asyncio.AbstractServer | None = None
 
@@ -154,6 +157,8 @@ class VantiqBinding(Binding[QueryRun]):
         outcome = await self.service.execute(Arrival(
             PLATFORM, cell or _query_name(request), request, run, meta=meta, encode=run.encoded_answer,
             code=None if cell is not None else run.run))
+        if cell is not None and outcome.ok:
+            self._learn(cell, request.get("presetValues"))
         if outcome.ok and outcome.value is not None:
             await connection.send_text(outcome.value)
         elif run.answer is not None:
@@ -162,6 +167,24 @@ class VantiqBinding(Binding[QueryRun]):
             # refused before it ran (service stopping, payload gone): the server still gets an answer
             refusal = wire.connector_error(outcome.error_type, outcome.error)
             await connection.send_text(wire.encode(wire.response_frame(address, wire.ERROR, refusal.body)))
+
+    def signature(self, version: PayloadVersion) -> Signature | None:
+        """What the queries that ran this version were seen to give (kept in the journal across restarts)."""
+        key = (version.name, version.version)
+        if key not in self._learned:
+            row = self.service.journal.payload(PLATFORM, version.name, version.version)
+            self._learned[key] = Signature.from_json(row.signature) if row is not None and row.signature else None
+        return self._learned[key]
+
+    def _learn(self, name: str, preset: Any) -> None:
+        """Widen the current version's signature by a query it answered; the journal hears of a new shape only."""
+        version = self.service.current(PLATFORM, name)
+        if version is None:
+            return
+        widened = learned(name, self.signature(version), preset)
+        if widened is not None:
+            self._learned[(name, version.version)] = widened
+            self.service.journal.payload_signature(PLATFORM, name, version.version, widened.as_json())
 
     def _on_bad_frame(self, connection: SourceConnection, preview: str, reason: str, address: str | None) -> None:
         """A frame polynb cannot use gets the connector's error (to its reply address when it names one) and a

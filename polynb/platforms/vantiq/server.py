@@ -32,8 +32,35 @@ from . import wire
 
 log = logging.getLogger("polynb.vantiq.server")
 DEFAULT_CONFIG = {"pythonExecConfig": {"general": {"codeCacheSize": 128, "returnRuntimeInformation": False}}}
-FRAME_LOG = 10_000
+FRAME_LOG = 10_000  # frames a log keeps at most (a source's frames, the unrouted ones, a socket's before its handshake)
+FRAME_LOG_BYTES = 32 << 20  # characters of frame text a log keeps at most: the oldest frames go first
+FRAME_TEXT = 4 << 20  # characters a logged frame keeps (its JSON stays whole up to that); a longer one is cut, and says so
 MAX_MESSAGE = 1 << 30
+
+
+class FrameLog:
+    """The last frames a peer sent or got, bounded in count (``FRAME_LOG``) and in text (``FRAME_LOG_BYTES``, each
+    frame cut to ``FRAME_TEXT``): whatever a client sends, malformed or huge, the stand-in's memory stays bounded.
+    An entry is the frame's text, or ``[direction, text]``."""
+
+    def __init__(self) -> None:
+        self._entries: deque[tuple[str | None, str]] = deque()
+        self._size = 0
+
+    def append(self, text: str, direction: str | None = None) -> None:
+        if len(text) > FRAME_TEXT:
+            text = text[:FRAME_TEXT] + f"\n[the stand-in cut this frame: it held {len(text)} characters]"
+        self._entries.append((direction, text))
+        self._size += len(text)
+        while len(self._entries) > FRAME_LOG or self._size > FRAME_LOG_BYTES:
+            self._size -= len(self._entries.popleft()[1])
+
+    def extend(self, other: FrameLog) -> None:
+        for direction, text in other._entries:
+            self.append(text, direction)
+
+    def entries(self) -> list:
+        return [text if direction is None else [direction, text] for direction, text in self._entries]
 
 
 def vantiq_error(code: str, message: str, params: list | None = None) -> list:
@@ -95,10 +122,11 @@ class VantiqServer:
         self.configs: dict[str, dict] = {}
         self.connectors: dict[str, list[ConnectorSocket]] = defaultdict(list)
         self.pending: dict[str, PendingQuery] = {}
-        self.notifications: dict[str, list[tuple[str | None, Any]]] = defaultdict(list)  # (connector id, object)
+        #: (connector id, object), the last FRAME_LOG of each source
+        self.notifications: dict[str, deque[tuple[str | None, Any]]] = defaultdict(lambda: deque(maxlen=FRAME_LOG))
         self.documents: dict[str, Document] = {}
-        self.frames: dict[str, deque] = defaultdict(lambda: deque(maxlen=FRAME_LOG))
-        self.unrouted: deque = deque(maxlen=FRAME_LOG)
+        self.frames: dict[str, FrameLog] = defaultdict(FrameLog)
+        self.unrouted = FrameLog()
         self._addresses = itertools.count(1)
 
     def config_for(self, source: str) -> dict:
@@ -175,10 +203,10 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
     def initialize(self, server: VantiqServer) -> None:
         self.server, self.source, self.validated = server, None, False
         self.connector: str | None = None  # the hash of its reconnect secret: which kernel's connector it is
-        self.early: deque = deque(maxlen=FRAME_LOG)  # frames before the source is known, logged under it once it is
+        self.early = FrameLog()  # frames before the source is known, logged under it once it is
 
     def _record_frame(self, direction: str, text: str) -> None:
-        (self.server.frames[self.source] if self.source is not None else self.early).append([direction, text])
+        (self.server.frames[self.source] if self.source is not None else self.early).append(text, direction)
 
     def check_origin(self, origin: str) -> bool:
         return True
@@ -362,9 +390,9 @@ class StandInControl(_Api):
 
     def get(self, source: str, action: str) -> None:
         if action == "frames":
-            return self.reply(list(self.server.frames.get(source, ())))
+            return self.reply(self.server.frames[source].entries() if source in self.server.frames else [])
         if action == "unrouted":
-            return self.reply(list(self.server.unrouted))
+            return self.reply(self.server.unrouted.entries())
         self.fail(404, "io.polynb.vantiq.standin.noaction", "No action {0}.", [action])
 
     def post(self, source: str, action: str) -> None:

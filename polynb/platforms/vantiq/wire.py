@@ -39,7 +39,7 @@ class WireError(ValueError):
 class VantiqError(Exception):
     """A query error in Vantiq's own shape (the body of a status-400 response)."""
 
-    def __init__(self, code: str, template: str, parameters: list) -> None:
+    def __init__(self, code: str, template: str, parameters: list[Any]) -> None:
         self.body = {"messageCode": code, "messageTemplate": template, "parameters": parameters}
         super().__init__(render(self.body))
 
@@ -74,7 +74,7 @@ def encode(frame: Mapping[str, Any]) -> str:
     return json.dumps(frame)
 
 
-def decode(text: str | bytes) -> dict:
+def decode(text: str | bytes) -> dict[str, Any]:
     """A received frame; anything but a JSON object (nested at most ``jsonbody.MAX_DEPTH`` deep) is a
     :class:`WireError`, never a ``RecursionError`` further on."""
     try:
@@ -112,25 +112,25 @@ def connector_id(reconnect_secret: Any) -> str | None:
     return hashlib.sha256(reconnect_secret.encode()).hexdigest()[:16]
 
 
-def validate_frame(token: str | None) -> dict:
+def validate_frame(token: str | None) -> dict[str, Any]:
     return {"op": "validate", "resourceName": "system.credentials", "object": token}
 
 
-def connect_frame(source: str, reconnect_secret: str) -> dict:
+def connect_frame(source: str, reconnect_secret: str) -> dict[str, Any]:
     return {"op": "connectExtension", "resourceName": SOURCES, "resourceId": source,
             "parameters": {"reconnectSecret": reconnect_secret}}
 
 
-def configure_frame(source: str, config: Mapping[str, Any]) -> dict:
+def configure_frame(source: str, config: Mapping[str, Any]) -> dict[str, Any]:
     return {"op": "configureExtension", "resourceName": SOURCES, "resourceId": source, "object": {"config": config}}
 
 
-def query_frame(source: str, reply_address: str, query: Any) -> dict:
+def query_frame(source: str, reply_address: str, query: Any) -> dict[str, Any]:
     return {"messageHeaders": {REPLY_ADDR_HEADER: reply_address}, "op": "query", "resourceName": SOURCES,
             "resourceId": source, "contentType": "application/json", "object": query}
 
 
-def source_frame(op: str, source: str, obj: Any = None) -> dict:
+def source_frame(op: str, source: str, obj: Any = None) -> dict[str, Any]:
     """publish, reconnectRequired, testRequestsClientClose: server frames addressed to a source."""
     frame = {"op": op, "resourceName": SOURCES, "resourceId": source}
     if obj is not None:
@@ -138,7 +138,7 @@ def source_frame(op: str, source: str, obj: Any = None) -> dict:
     return frame
 
 
-def response_frame(reply_address: str | None, status: int, body: Any = None) -> dict:
+def response_frame(reply_address: str | None, status: int, body: Any = None) -> dict[str, Any]:
     """A query response; 204 carries no body key. A query without an address gets empty headers."""
     frame: dict[str, Any] = {"status": status, "headers": {REPLY_ADDRESS: reply_address} if reply_address else {}}
     if status != EMPTY:
@@ -146,7 +146,7 @@ def response_frame(reply_address: str | None, status: int, body: Any = None) -> 
     return frame
 
 
-def notification_frame(source: str, message: Any) -> dict:
+def notification_frame(source: str, message: Any) -> dict[str, Any]:
     return {"op": "notification", "resourceName": SOURCES, "resourceId": source, "object": message}
 
 
@@ -164,7 +164,7 @@ def reply_address(frame: Mapping[str, Any]) -> str | None:
     return address if isinstance(address, str) and address else None
 
 
-def server_config(frame: Mapping[str, Any]) -> dict:
+def server_config(frame: Mapping[str, Any]) -> dict[str, Any]:
     """``object.config`` of a configureExtension (an inner ``config`` key wins, as in the connector)."""
     obj = frame.get("object")
     config = obj.get("config") if isinstance(obj, dict) else None
@@ -204,7 +204,7 @@ class Query:
     code: Any  # the source text when given; any other JSON value fails to compile, as on the connector
     script: str | None
     name: str | None
-    presets: dict = field(default_factory=dict)
+    presets: dict[str, Any] = field(default_factory=dict)
     handles_return: bool = False
     limit_return_to: tuple[str, ...] | None = None
     cache_code: bool = False
@@ -340,7 +340,7 @@ def connector_error(type_name: str, text: str) -> VantiqError:
 
 
 # -- results ------------------------------------------------------------------------------------------
-def call_results(namespace: Mapping[str, Any], limit: tuple[str, ...] | None) -> dict:
+def call_results(namespace: Mapping[str, Any], limit: tuple[str, ...] | None) -> dict[str, Any]:
     """``pythonCallResults``: every returnable global, JSON-normalised; unserialisable ones are left out.
 
     A circular value raises ValueError, which the connector reports as ``runpython.exception``.
@@ -358,7 +358,7 @@ def call_results(namespace: Mapping[str, Any], limit: tuple[str, ...] | None) ->
 
 
 def runtime_info(*, using_cached: bool, name: str | None, new_cache_entry: bool, compile_time: float | None,
-                 execution_time: float, total_time: float, cache_size: int, capacity: int) -> dict:
+                 execution_time: float, total_time: float, cache_size: int, capacity: int) -> dict[str, Any]:
     """``connectorRuntimeInfo`` with the connector's keys in its order (times in seconds)."""
     info: dict[str, Any] = {"using_cached": using_cached}
     if name:
