@@ -500,14 +500,15 @@ class Journal:
     def records(self, *, platform: str | None = None, payload: str | None = None,
                 status: str | None = None, since: float | None = None, limit: int | None = 100,
                 newest_first: bool = True, notebook: str | None = None, host: str | None = None,
-                pid: int | None = None, version: Versions = None) -> list[Record]:
-        """Records matching every given filter (``host`` and ``pid`` name the kernel that received them)."""
+                pid: int | None = None, version: Versions = None, offset: int = 0) -> list[Record]:
+        """Records matching every given filter (``host`` and ``pid`` name the kernel that received them), from the
+        ``offset``-th on (a page deep in a long history reads only its own rows)."""
         where, params = _where(platform=platform, payload=payload, status=status, notebook=notebook, host=host,
                                pid=pid, version=version, since=since)
         order = "DESC" if newest_first else "ASC"
-        tail = " LIMIT ?" if limit is not None else ""
+        tail = " LIMIT ? OFFSET ?" if limit is not None else ""
         if limit is not None:
-            params.append(limit)
+            params += [limit, max(0, offset)]
         with self._reading():
             rows = self._db.execute(f"SELECT * FROM executions {where} ORDER BY seq {order}{tail}", params).fetchall()
         return [_record(row) for row in rows]

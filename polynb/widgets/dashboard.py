@@ -185,9 +185,8 @@ class Dashboard(Displayable):
             start = self.page * self.page_size
             records = self.journal.records(platform=chosen or None, payload=self.payload_filter.value or None,
                                            status=self.status_filter.value or None,
-                                           limit=start + self.page_size + 1, **self.scope)
-            page = records[start:start + self.page_size]
-            self._render(page, has_older=len(records) > start + self.page_size)
+                                           limit=self.page_size + 1, offset=start, **self.scope)
+            self._render(records[:self.page_size], has_older=len(records) > self.page_size)
 
     def text(self) -> str:
         """A small table: the platforms in one line, the payloads, and the latest executions."""
@@ -252,11 +251,11 @@ class Dashboard(Displayable):
         if now - self._charted_at < INTERVAL and not self._scope_changed:
             return
         self._charted_at, self._scope_changed = now, False
-        kernel = self.journal.kernel() if self.scope else {}  # activity knows a kernel, not a notebook
-        seen = {name: activity(self.journal, platform=name, now=now, **kernel) for name in platforms}
+        scope = self.scope  # the table's scope: this notebook (across its kernels), or the folder
+        seen = {name: activity(self.journal, platform=name, now=now, **scope) for name in platforms}
         self._charts_live = any(minute.total for minute in seen.values())
         rows = "".join(_chart_html(name, minute, latency_per_interval(
-            self.journal, minute.start, minute.interval, len(minute.counts), platform=name, **kernel))
+            self.journal, minute.start, minute.interval, len(minute.counts), platform=name, **scope))
             for name, minute in seen.items())
         self.charts.value = f'<div class="polynb-charts">{rows}</div>' if rows else ""
 

@@ -702,3 +702,31 @@ def test_a_colonies_submission_shows_as_a_small_table_of_its_processes():
     assert shown_as_text(view) == ("Colonies process\n"
                                    f"  double {'a' * 12} successful on worker-1 output [42]\n"
                                    f"  double {'b' * 12} failed errors: boom")
+
+
+def test_the_charts_count_this_notebook_across_its_kernels_and_the_folder_when_chosen(journal, tmp_path):
+    journal.notebook = str(tmp_path / "mine.ipynb")
+    earlier, other = Journal(tmp_path), Journal(tmp_path)  # this notebook's previous kernel, and another notebook
+    earlier.notebook, earlier.pid = journal.notebook, journal.pid + 1
+    other.notebook = str(tmp_path / "other.ipynb")
+    try:
+        register(journal)
+        run(journal)
+        run(earlier)
+        run(other)
+        dashboard = w.Dashboard(journal)
+        assert 'data-platform="kgrid" data-count="2"' in dashboard.charts.value
+        dashboard.scope_filter.value = FOLDER
+        assert 'data-platform="kgrid" data-count="3"' in dashboard.charts.value
+    finally:
+        earlier.close_db()
+        other.close_db()
+
+
+def test_a_deep_page_reads_only_its_own_rows(journal):
+    ids = [run(journal) for _ in range(7)][::-1]
+    assert [r.id for r in journal.records(limit=2, offset=4)] == ids[4:6]
+    dashboard = w.Dashboard(journal, page_size=3)
+    dashboard.older.click()
+    dashboard.older.click()
+    assert rows_of(dashboard) == ids[6:] and dashboard.older.disabled
