@@ -38,15 +38,17 @@ demo: setup
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-# Lint first (seconds), then every test: unit, platforms against the real peers, journeys, the browser; two
-# workers (most tests wait on servers and peers), each file's tests on one worker (a notebook's cells stay together).
+# Lint and types first (seconds), then every test (unit, platforms against the real peers, journeys, the browser)
+# on two workers (most tests wait on servers and peers), a file's tests on one (a notebook's cells stay together).
 test: setup chromium
 	$(BIN)/ruff check polynb tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -q -n 2 --dist loadfile
 
-# The developer's loop: lint and every test but the slow walks, the real peers, the browser and the replicas.
+# The developer's loop: lint, types and every test but the slow walks, the real peers, the browser and the replicas.
 test-fast: setup
 	$(BIN)/ruff check polynb tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest tests -m "not (slow or peers or browser or scaleout)" -p no:cacheprovider -q -n 2 --dist loadfile
 
 # Every benchmark in one run (under 15 minutes on 2 cores): the figures as JSON and the chart of docs/benchmarks.md.

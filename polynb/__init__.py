@@ -184,7 +184,10 @@ class _PlatformApiAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module) -> None:
         # the import system hands out whatever sys.modules holds once this returns: the API module itself
-        sys.modules[module.__name__] = importlib.import_module(_platform_api(module.__name__.rpartition(".")[2]))
+        api = _platform_api(module.__name__.rpartition(".")[2])
+        if api is None:  # find_spec has just found it
+            raise ImportError(f"{module.__name__} is no platform's notebook API")
+        sys.modules[module.__name__] = importlib.import_module(api)
 
 
 sys.meta_path.append(_PlatformApiAlias())

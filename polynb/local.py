@@ -42,10 +42,12 @@ async def start_local(platform: str, timeout: float = 120.0, env: Mapping[str, s
         env={**os.environ, **(env or {}), PARENT_ENV: str(os.getpid())},
         start_new_session=True,
     )
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None and stderr is not None, "both are pipes"
     stderr_lines: list[str] = []
-    stderr_task = asyncio.ensure_future(_follow_stderr(process, stderr_lines))
+    stderr_task = asyncio.ensure_future(_follow_stderr(stderr, stderr_lines))
     try:
-        line = await asyncio.wait_for(process.stdout.readline(), timeout)
+        line = await asyncio.wait_for(stdout.readline(), timeout)
     except asyncio.TimeoutError:
         await terminate(process, 0)
         raise RuntimeError(f"the local {platform} stand-in did not start within {timeout:.0f} s") from None
@@ -58,10 +60,10 @@ async def start_local(platform: str, timeout: float = 120.0, env: Mapping[str, s
     return LocalStandIn(platform, process, info)
 
 
-async def _follow_stderr(process: asyncio.subprocess.Process, lines: list[str]) -> None:
+async def _follow_stderr(stderr: asyncio.StreamReader, lines: list[str]) -> None:
     """Keep the child's progress lines flowing to whoever waits, and drain the pipe."""
     while True:
-        raw = await process.stderr.readline()
+        raw = await stderr.readline()
         if not raw:
             return
         text = raw.decode(errors="replace").rstrip()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
@@ -52,7 +53,7 @@ def parse_options(magic: Callable, line: str) -> Any:
     return parse_argstring(magic, without_comment(line))
 
 
-_JSON_KINDS = {list: "list", dict: "object"}
+_JSON_KINDS: dict[type, str] = {list: "list", dict: "object"}
 
 
 def json_argument(magic: str, what: str, text: str | None, kind: type = object, default: Any = None,
@@ -140,6 +141,8 @@ def register_cell(shell, platform: str, name: str, cell: str, *, entry: str | No
 @magics_class
 class PolynbMagics(Magics):
     """``%polynb``: the dashboard, the journal, replay, configuration and platform control."""
+
+    shell: InteractiveShell  # IPython makes magics with the shell they are registered with
 
     @line_magic
     def polynb(self, line: str = ""):

@@ -62,12 +62,16 @@ class PayloadVersion:
     def platform(self) -> str:
         return self.payload.platform
 
+    @property
+    def entry(self) -> str:
+        """The entry point's name (the platforms that call one function always have one)."""
+        if self.payload.entry is None:
+            raise PayloadError(f"payload {self.name!r} has no entry point")
+        return self.payload.entry
+
     def entry_point(self) -> Callable[..., Any]:
         """The callable named by ``entry`` (or the cell's only function)."""
-        name = self.payload.entry
-        if name is None:
-            raise PayloadError(f"payload {self.name!r} has no entry point")
-        entry: Callable[..., Any] = self.exports[name]
+        entry: Callable[..., Any] = self.exports[self.entry]
         return entry
 
     def lookup(self, name: str) -> Any:

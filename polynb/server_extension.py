@@ -128,7 +128,7 @@ class JournalsHandler(_Base):
         return int(text)
 
 
-def _read_entry(session: dict[str, Any], limit: int, filters: dict[str, str | None], folder: bool) -> dict[str, Any]:
+def _read_entry(session: dict[str, Any], limit: int, filters: dict[str, Any], folder: bool) -> dict[str, Any]:
     """A notebook's platforms, payloads (each counting its own version's executions in the scope) and latest
     executions in the scope."""
     journal = Journal(session["directory"], readonly=True)
@@ -172,10 +172,11 @@ class CancelHandler(_Base):
     @tornado.web.authenticated
     @authorized
     async def post(self, record_id: str) -> None:
-        session, record = await self.find(record_id)
-        if record.status in OPEN_STATUSES:
+        session, found = await self.find(record_id)
+        record: Record | None = found
+        if found.status in OPEN_STATUSES:
             # a write waits for SQLite's lock when kernels are busy writing: off the server's loop
-            record = await IOLoop.current().run_in_executor(None, _request_cancel, session["directory"], record.id)
+            record = await IOLoop.current().run_in_executor(None, _request_cancel, session["directory"], found.id)
         if record is None or record.status not in OPEN_STATUSES:
             ended = f" (it ended {record.status})" if record is not None else ""
             raise tornado.web.HTTPError(404, f"no open execution {record_id}{ended}")

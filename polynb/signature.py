@@ -32,6 +32,7 @@ _CHECKS: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "nu
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 _ARRAYS = (list, tuple, set, frozenset, Sequence, Iterable)
 _OBJECTS = (dict, Mapping)
+_REQUIRED, _NOT_REQUIRED = getattr(typing, "Required", None), getattr(typing, "NotRequired", None)  # Python 3.11+
 
 
 class InputMismatch(PlatformAnswer, ValueError):
@@ -178,33 +179,43 @@ def _parameters(shape: Mapping[str, Any]) -> str:
 # -- shapes from Python annotations ----------------------------------------------------------------------
 def from_annotation(annotation: Any) -> Shape:
     """The shape of the JSON a type annotation describes; ``{}`` (anything) for what JSON cannot tell apart."""
+    try:
+        return _shape(annotation, ())
+    except Exception:  # an annotation of the user's that typing cannot take apart: it constrains nothing
+        return {}
+
+
+def _shape(annotation: Any, within: tuple[Any, ...]) -> Shape:
+    """``within``: the TypedDicts being spelled out around this one, so that one that contains itself ends."""
     if annotation is None or annotation is type(None):
         return {"enum": [None]}
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin in (typing.Annotated, typing.Required, typing.NotRequired):
-        return from_annotation(args[0])
+    if origin is not None and origin in (typing.Annotated, _REQUIRED, _NOT_REQUIRED):
+        return _shape(args[0], within)
     if origin in (typing.Union, types.UnionType):
         rest = [arg for arg in args if arg is not type(None)]
-        shape = from_annotation(rest[0]) if len(rest) == 1 else {"anyOf": [from_annotation(arg) for arg in rest]}
+        shape = _shape(rest[0], within) if len(rest) == 1 else {"anyOf": [_shape(arg, within) for arg in rest]}
         if not shape or any(not branch for branch in shape.get("anyOf", ())):
             return {}
         return {**shape, "nullable": True} if len(rest) < len(args) else shape
-    if origin is typing.Literal:
-        return {"enum": list(args)}
+    if origin is typing.Literal:  # only values JSON has (an Enum member's is not what travels)
+        return {"enum": list(args)} if all(arg is None or type(arg) in (str, int, float, bool) for arg in args) else {}
     if isinstance(annotation, type) and annotation in _SCALARS:
         return {"type": _SCALARS[annotation]}
     if typing.is_typeddict(annotation):
+        if annotation in within:
+            return {"type": "object", "title": annotation.__name__}
         fields = hints(annotation, extras=True)
         required = [name for name, hint in fields.items() if _required(annotation, name, hint)]
         return {"type": "object", "title": annotation.__name__,
-                "properties": {name: from_annotation(hint) for name, hint in fields.items()},
+                "properties": {name: _shape(hint, (*within, annotation)) for name, hint in fields.items()},
                 **({"required": required} if required else {})}
     if (origin or annotation) in _ARRAYS:
         element = args[0] if args and (origin is not tuple or len(args) == 2 and args[1] is Ellipsis) else None
-        items = from_annotation(element) if element is not None else {}
+        items = _shape(element, within) if element is not None else {}
         return {"type": "array", **({"items": items} if items else {})}
     if (origin or annotation) in _OBJECTS:
-        values = from_annotation(args[1]) if len(args) == 2 else {}
+        values = _shape(args[1], within) if len(args) == 2 else {}
         return {"type": "object", **({"additionalProperties": values} if values else {})}
     return {}
 
@@ -213,8 +224,8 @@ def _required(typed_dict: Any, name: str, hint: Any) -> bool:
     """Whether a TypedDict key is required: its own ``Required``/``NotRequired`` first (the class's key sets miss
     them when its annotations are strings), else the class's say."""
     origin = typing.get_origin(hint)
-    if origin in (typing.Required, typing.NotRequired):
-        return origin is typing.Required
+    if origin is not None and origin in (_REQUIRED, _NOT_REQUIRED):
+        return origin is _REQUIRED
     return name in getattr(typed_dict, "__required_keys__", (name,))
 
 

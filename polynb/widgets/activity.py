@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from ..journal import Journal, Versions
 
@@ -68,7 +69,7 @@ def percentile(ordered: list[float], rank: float) -> float | None:
 
 
 def latency_per_interval(journal: Journal, start: float, interval: float, slots: int,
-                         **filters: object) -> tuple[float | None, ...]:
+                         **filters: Any) -> tuple[float | None, ...]:
     """The median run time (seconds) of the executions received in each interval from ``start``, None where
     none finished: a latency line over time, read from the window's newest ``LATENCY_SAMPLE`` records."""
     runs: list[list[float]] = [[] for _ in range(slots)]

@@ -126,7 +126,8 @@ class CellStatus(Displayable):
             self.version = latest.version if latest is not None else None
         own = j.payload(self.platform, self.name, self.version) if self.version is not None else None
         latest = j.payload(self.platform, self.name)
-        superseded_by = latest.version if own is not None and latest.version != self.version else None
+        superseded_by = (latest.version if own is not None and latest is not None and latest.version != self.version
+                         else None)
         # executions not started yet have no version: they will run on the newest one
         versions = None if self.version is None else (self.version if superseded_by else (self.version, None))
         mine = {"platform": self.platform, "payload": self.name, "version": versions, **j.kernel()}

@@ -11,6 +11,7 @@ import time
 
 import httpx
 import pytest
+from jupyter_client import BlockingKernelClient
 from jupyter_server_helpers import JupyterServer
 from lab_helpers import (
     ROOT,
@@ -255,3 +256,46 @@ def test_the_detail_copies_the_id_jumps_to_the_cell_and_replays(page, lab):
     assert len(executions(lab)) == before + 1
     page.wait_for_function("document.querySelectorAll('.polynb-panel-execution').length >= 50", timeout=30_000)
     page.locator("#polynb-panel").screenshot(path=str(SHOTS / "panel-replayed.png"))
+
+
+SPINNING = "work/spinning.ipynb"
+SPINNING_CELLS = [
+    "%load_ext polynb\nimport httpx, threading, time\nimport polynb",
+    "%%fake_exec spin\ndef spin(x):\n    while True:\n        time.sleep(0.05)",
+    "address = polynb.get_service().address('fake', 'spin')\n"
+    "caller = threading.Thread(target=httpx.post, args=(address,), kwargs={'json': 1, 'timeout': 120}, daemon=True)\n"
+    "caller.start()",
+]
+
+
+def test_the_detail_of_a_running_execution_cancels_it_and_its_status_follows(browser, lab):
+    write_notebook(lab.root / SPINNING, SPINNING_CELLS)
+    session = lab.post("/api/sessions", {"path": SPINNING, "name": "spinning.ipynb", "type": "notebook",
+                                         "kernel": {"name": "python3"}}).json()
+    kernel = BlockingKernelClient(connection_file=str(lab.connection_file(session["kernel"]["id"])))
+    kernel.load_connection_file()
+    kernel.start_channels()
+    page = None
+    try:
+        kernel.wait_for_ready(timeout=60)
+        for code in SPINNING_CELLS:  # run as the notebook's cells would be
+            assert kernel.execute_interactive(code, timeout=60)["content"]["status"] == "ok"
+        deadline = time.monotonic() + 60
+        while not [r for r in executions(lab, SPINNING) if r["status"] == "running"]:
+            assert time.monotonic() < deadline, "the spinning execution never started"
+            time.sleep(0.2)
+        record = executions(lab, SPINNING)[0]
+        page = open_panel(browser, lab, notebook=SPINNING)
+        row(page, record["id"]).locator(".polynb-row-button").click(timeout=30_000)
+        detail = page.locator(f'.polynb-panel-detail[data-execution-id="{record["id"]}"]')
+        detail.locator(".polynb-action-cancel").click(timeout=30_000)
+        detail.locator('.polynb-detail-cancel[data-ok="true"]').wait_for(timeout=30_000)
+        page.wait_for_selector(f'.polynb-panel-execution[data-execution-id="{record["id"]}"][data-status="cancelled"]',
+                               timeout=30_000)
+        page.locator("#polynb-panel").screenshot(path=str(SHOTS / "panel-cancelled.png"))
+        assert lab.get(f"/polynb/api/executions/{record['id']}").json()["error"] == \
+            "ExecutionCancelled: cancelled from JupyterLab"
+    finally:
+        if page is not None:
+            page.context.close()
+        kernel.stop_channels()

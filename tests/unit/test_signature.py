@@ -29,6 +29,16 @@ def test_an_annotation_becomes_the_shape_of_the_json_it_describes(annotation, wo
     assert describe(from_annotation(annotation)) == words
 
 
+class Node(TypedDict):
+    label: str
+    children: list[Node]
+
+
+def test_a_typeddict_that_contains_itself_is_spelled_out_once():
+    assert describe(from_annotation(Node)) == "Node {label: string, children: array of Node}"
+    one("walk", from_annotation(Node), None, "t").validate({"label": "a", "children": [{"anything": 1}]})
+
+
 @pytest.mark.parametrize("value, message", [
     ({"name": 5, "age": 3}, "greet: input.name: expected string, got 5 (int); nothing was sent"),
     ({"age": 3}, "greet: input.name: missing (expected string); nothing was sent"),

@@ -100,12 +100,19 @@ class AioBinding(Binding[Delivery]):
     def __init__(self, service: Host, settings: AioSettings) -> None:
         super().__init__(service, settings)
         self.url: str | None = None
-        self.client: Client | None = None
+        self._client: Client | None = None
         self.local: LocalStandIn | None = None
         self.nodes: dict[str, Node] = {}
         self.runners: dict[str, RunnerThread] = {}
         self.versions: dict[str, PayloadVersion] = {}  # the latest registered per node, whose finalizer runs at stop
         self._status_task: asyncio.Task | None = None
+
+    @property
+    def client(self) -> Client:
+        """The NATS connection that ``start`` made, which every node of this kernel shares."""
+        if self._client is None:
+            raise RuntimeError("the AIO binding is not started")
+        return self._client
 
     # -- connection ------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -121,22 +128,22 @@ class AioBinding(Binding[Delivery]):
             self.config_dir = Path(self.settings.standin_config_dir)
         own = self.local is not None or self.url == standin
         self.manage = self.settings.manage if self.settings.manage is not None else own
-        self.client = await self._connect()
-        self.js = self.client.jetstream()
+        self._client = await self._connect(self.url)
+        self.js = self._client.jetstream()
         self.set_status(READY, self.url)
         self._status_task = asyncio.ensure_future(self._follow_consumers())
 
-    async def _connect(self) -> Client:
+    async def _connect(self, url: str) -> Client:
         """Connect, reconnecting forever once connected, but give up on a first connection after call_timeout.
         A cluster's comma-separated URLs are all handed to the client, which fails over along them."""
         timeout = call_timeout()
-        progress.report(f"connecting to NATS at {self.url}")
+        progress.report(f"connecting to NATS at {url}")
         try:
             return await asyncio.wait_for(nats.connect(
-                appconfig.nats_servers(self.url), max_reconnect_attempts=-1, reconnect_time_wait=0.5, name="polynb-aio",
+                appconfig.nats_servers(url), max_reconnect_attempts=-1, reconnect_time_wait=0.5, name="polynb-aio",
                 disconnected_cb=self._disconnected, reconnected_cb=self._reconnected, error_cb=self._error), timeout)
         except asyncio.TimeoutError:
-            raise CallTimeout("AIO", f"connecting to NATS at {self.url}", timeout,
+            raise CallTimeout("AIO", f"connecting to NATS at {url}", timeout,
                               "check KAI_NATS_URL (or app.yaml's nats.url) and that nats-server runs there") from None
 
     async def _disconnected(self) -> None:
@@ -164,8 +171,8 @@ class AioBinding(Binding[Delivery]):
             self._status_task.cancel()
         for name in list(self.nodes):
             await self._stop_node(name)
-        if self.client is not None and not self.client.is_closed:
-            await self.client.close()  # the nodes have unsubscribed and settled: nothing is left to drain
+        if self._client is not None and not self._client.is_closed:
+            await self._client.close()  # the nodes have unsubscribed and settled: nothing is left to drain
         if self.local is not None:
             await self.local.stop()
             self.local = None

@@ -38,9 +38,8 @@ class Scope(str, enum.Enum):
 class Pending:
     """Work already scheduled on the service loop: await it, or call ``result()`` from sync code."""
 
-    def __init__(self, coro: Coroutine | None, loop: asyncio.AbstractEventLoop | None,
-                 future: concurrent.futures.Future | None = None) -> None:
-        self.future: concurrent.futures.Future = future or asyncio.run_coroutine_threadsafe(coro, loop)
+    def __init__(self, coro: Coroutine[Any, Any, Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(coro, loop)
 
     def __await__(self):
         return asyncio.wrap_future(self.future).__await__()
@@ -99,7 +98,7 @@ class Messaging:
         return self._send(wire.error_message(self._current_id(), error, self._node.spec.process), chan)
 
     def get_error_message(self) -> str:
-        return self._request.error if self.is_message_error() else ""
+        return self._request.error if self._request is not None and self.is_message_error() else ""
 
     def is_message_ok(self) -> bool:
         return self._request is not None and self._request.message_type == wire.OK

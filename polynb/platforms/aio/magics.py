@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
@@ -23,6 +24,8 @@ def _from_node_map(pairs: list[str]) -> dict[str, str]:
 
 @magics_class
 class AioMagics(Magics):
+    shell: InteractiveShell  # IPython makes magics with the shell they are registered with
+
     @cell_magic
     @magic_arguments()
     @argument("process", help="the KAI process name (lowercase letters, digits, dashes; at most 20)")

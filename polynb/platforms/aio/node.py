@@ -19,6 +19,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import APIError, BucketNotFoundError, NotFoundError
+from nats.js.object_store import ObjectStore
 
 from ...execution import Arrival, Host
 from . import names, wire
@@ -68,7 +69,7 @@ class Node:
         self.loop = service.loop
         self._run_hook = run_hook  # runs initializer / finalizer user code, journaled
         self.kv: dict[str, Any] = {}
-        self.object_store = None
+        self.object_store: ObjectStore | None = None
         self.subscriptions: list = []
         self.current_request_id = ""  # the SDK publishes parse errors with the previous message's id
         self._responses: dict[str, concurrent.futures.Future] = {}
@@ -224,7 +225,7 @@ class Node:
             await msg.nak()  # not this replica's to answer: another one (or a restart) takes it
             return
         if not outcome.ok:
-            text = delivery.failure or wire.handler_error_text(message.from_node, self.spec.process, outcome.error)
+            text = delivery.failure or wire.handler_error_text(message.from_node, self.spec.process, outcome.error or "")
             await self.publish(wire.error_message(message.request_id, text, self.spec.process))
         if not sent_ok:
             await msg.nak()  # an output never reached the stream: redeliver rather than lose it

@@ -49,7 +49,7 @@ class LocalKai(StandIn):
                     self.settings.ack_wait, self.replicas)]
             finally:
                 await client.close()
-        info = {"url": self.server.url, "store_dir": str(self.folder / "jetstream"), "config_dir": str(config_dir),
+        info: dict[str, Any] = {"url": self.server.url, "store_dir": str(self.folder / "jetstream"), "config_dir": str(config_dir),
                 "app_configs": written}
         if isinstance(self.server, NatsCluster):
             info.update(urls=self.server.urls, replicas=self.replicas, members=self.server.describe())

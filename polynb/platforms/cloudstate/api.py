@@ -30,7 +30,7 @@ class CallFailed(PlatformAnswer, grpc.RpcError):
     def code(self) -> grpc.StatusCode:
         return self._code
 
-    def details(self) -> str:
+    def details(self) -> str | None:
         return self._details
 
 
@@ -64,8 +64,9 @@ def call(service: str, method: str, message: Message | dict | None = None, timeo
     reply_class = LIBRARY.compiled.message_class(descriptor.output_type.full_name)
     request = message if isinstance(message, Message) else json_format.ParseDict(message or {}, request_class())
     with grpc.insecure_channel(binding.proxy_grpc) as channel:
-        stub = channel.unary_unary(f"/{service}/{method}", request_serializer=lambda m: m.SerializeToString(),
-                                   response_deserializer=reply_class.FromString)
+        stub: grpc.UnaryUnaryMultiCallable[Message, Message] = channel.unary_unary(
+            f"/{service}/{method}", request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=reply_class.FromString)
         try:
             return stub(request, timeout=seconds)
         except grpc.RpcError as error:

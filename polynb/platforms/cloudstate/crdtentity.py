@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.message import Message
 
@@ -49,9 +49,11 @@ class CrdtContext(CommandContext):
             self.subscription = Subscription(self.command_id, self.output_class)
         return self.subscription
 
-    def consistency(self) -> int:
+    def consistency(self) -> crdt_pb2.CrdtWriteConsistency:
         value = self.write_consistency
-        return CONSISTENCY[value.lower()] if isinstance(value, str) else int(value)
+        if isinstance(value, str):
+            return CONSISTENCY[value.lower()]
+        return cast(crdt_pb2.CrdtWriteConsistency, int(value))  # a number as it is: proto3 keeps unknown ones
 
 
 class Subscription:
@@ -167,7 +169,7 @@ class CrdtEntity:
         """The client of a streamed command went away: exactly one cancelled-response, then change notices."""
         subscription = self.subscriptions.pop(command_id, None)
         response = crdt_pb2.CrdtStreamCancelledResponse(command_id=command_id)
-        summary = {"cancelled": command_id}
+        summary: dict[str, Any] = {"cancelled": command_id}
         if subscription is None or subscription.on_cancel is None:
             return [crdt_pb2.CrdtStreamOut(stream_cancelled_response=response)], summary, None
         saved = self._save()
@@ -204,9 +206,11 @@ class CrdtEntity:
             messages.append(crdt_pb2.CrdtStreamOut(streamed_message=message))
         return messages
 
-    def _state_action(self, deleted: bool, consistency: int) -> crdt_pb2.CrdtStateAction | None:
+    def _state_action(self, deleted: bool,
+                      consistency: crdt_pb2.CrdtWriteConsistency) -> crdt_pb2.CrdtStateAction | None:
         if deleted:
             return crdt_pb2.CrdtStateAction(delete=crdt_pb2.CrdtDelete(), write_consistency=consistency)
+        assert self.crdt is not None, "the init made it, before any command"
         delta = self.crdt.delta()
         self.crdt.reset()
         if delta is None:

@@ -8,7 +8,9 @@ A CRDT is changed locally by its entity's handlers and remotely by the proxy's r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
+
+from google.protobuf import any_pb2
 
 from . import wire
 from .protos.gen.cloudstate import crdt_pb2
@@ -217,7 +219,8 @@ class LWWRegister(Crdt):
         self._changed = True
 
     def set(self, value: Any, clock: str | int = "default", custom_clock_value: int = 0) -> None:
-        clock_kind = CLOCKS[clock.lower()] if isinstance(clock, str) else int(clock)
+        # a number as it is: proto3 keeps enum numbers it does not know
+        clock_kind = CLOCKS[clock.lower()] if isinstance(clock, str) else cast(crdt_pb2.CrdtClock, int(clock))
         if value == self.value and clock_kind == crdt_pb2.DEFAULT and not self._changed:
             return
         self.value, self._clock, self._custom = value, clock_kind, custom_clock_value
@@ -349,7 +352,7 @@ class ORMap(Crdt):
         return crdt_pb2.ORMapDelta(removed=removed_anys, updated=updated, added=added)
 
     def _removed_value(self, key: tuple[str, bytes]) -> Any:
-        return wire.unpack(wire.any_pb2.Any(type_url=key[0], value=key[1]), self._values.message_class)
+        return wire.unpack(any_pb2.Any(type_url=key[0], value=key[1]), self._values.message_class)
 
     def _apply(self, change) -> None:
         if change.cleared:

@@ -7,6 +7,7 @@ from pathlib import Path
 import grpc
 from google.protobuf import json_format
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
@@ -29,6 +30,8 @@ def proto_sources(names: list[str]) -> dict[str, str]:
 
 @magics_class
 class CloudStateMagics(Magics):
+    shell: InteractiveShell  # IPython makes magics with the shell they are registered with
+
     @cell_magic
     @magic_arguments()
     @argument("name", help="the proto's import path, e.g. shoppingcart or shoppingcart/shoppingcart.proto")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ import grpc
 import tornado.httpserver
 import tornado.web
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import Message
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_reflection.v1alpha._async import ReflectionServicer
 
@@ -43,7 +44,7 @@ class EntityInfo:
     """What discovery told about one entity, resolved against the spec's descriptors."""
 
     spec: entity_pb2.Entity
-    methods: Mapping[str, tuple[type, type, bool]]  # name -> (input class, output class, server streaming)
+    methods: Mapping[str, tuple[type[Message], type[Message], bool]]  # name -> (input, output class, server streams)
     key_fields: Mapping[str, list[str]]  # input type -> entity key field names
 
 
@@ -153,18 +154,22 @@ class Proxy:
                 await backoff.wait()
 
     # -- calls ---------------------------------------------------------------------------------------------
-    def method(self, service: str, method: str) -> tuple[EntityInfo, tuple[type, type, bool]] | None:
+    def method(self, service: str, method: str) -> tuple[EntityInfo, tuple[type[Message], type[Message], bool]] | None:
         info = self.discovery.entities.get(service) if self.discovery else None
         if info is None or method not in info.methods:
             return None
         return info, info.methods[method]
 
-    async def invoke(self, service: str, method: str, payload: any_pb2.Any) -> any_pb2.Any:
-        """One client call: route to the entity, answer its reply, run its forward and side effects."""
+    def serving(self, service: str, method: str) -> tuple[EntityInfo, tuple[type[Message], type[Message], bool]]:
+        """:meth:`method`, for a call that must be served: an unknown method is the client's UNIMPLEMENTED."""
         found = self.method(service, method)
         if found is None:
             raise CommandError(f"no entity serves {service}/{method}", grpc.StatusCode.UNIMPLEMENTED)
-        info, (input_class, _, streaming) = found
+        return found
+
+    async def invoke(self, service: str, method: str, payload: any_pb2.Any) -> any_pb2.Any:
+        """One client call: route to the entity, answer its reply, run its forward and side effects."""
+        info, (input_class, _, streaming) = self.serving(service, method)
         if streaming:
             raise CommandError(f"{service}/{method} streams its replies: call it as a stream",
                                grpc.StatusCode.FAILED_PRECONDITION)
@@ -173,9 +178,10 @@ class Proxy:
         await self._side_effects(effects)
         return await self._answer(action)
 
-    async def invoke_stream(self, service: str, method: str, payload: any_pb2.Any) -> AsyncIterator[any_pb2.Any]:
+    async def invoke_stream(self, service: str, method: str,
+                            payload: any_pb2.Any) -> AsyncGenerator[any_pb2.Any, None]:
         """A server-streaming call on a CRDT entity: its first reply, then each streamed message."""
-        info, (input_class, _, _) = self.method(service, method)
+        info, (input_class, _, _) = self.serving(service, method)
         driver = self._driver(info, self._entity_id(info, input_class, payload))
         if not isinstance(driver, CrdtDriver):
             raise CommandError(f"{service} is not a CRDT entity; only CRDT entities stream",
@@ -202,7 +208,7 @@ class Proxy:
             raise CommandError(action.failure.description)
         return action.reply.payload
 
-    def _entity_id(self, info: EntityInfo, input_class: type, payload: any_pb2.Any) -> str:
+    def _entity_id(self, info: EntityInfo, input_class: type[Message], payload: any_pb2.Any) -> str:
         fields = info.key_fields.get(input_class.DESCRIPTOR.full_name) or []
         if not fields:
             raise CommandError(f"{input_class.DESCRIPTOR.full_name} has no (cloudstate.entity_key) field",
@@ -242,7 +248,7 @@ class _EntityCalls(grpc.GenericRpcHandler):
             return None
         input_class, _, streaming = found[1]
 
-        async def call(request: bytes, context) -> bytes:
+        async def call(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
             payload = any_pb2.Any(type_url=wire.MESSAGE_PREFIX + input_class.DESCRIPTOR.full_name, value=request)
             try:
                 return (await self.proxy.invoke(service, method, payload)).value
@@ -318,7 +324,7 @@ class _HttpApi(_ProxyHandler):
         self.write({"error": f"no entity method answers {self.request.method} {self.request.path}"})
 
     async def _call(self, route: proxyhttp.Route, match) -> None:
-        input_class, output_class, _ = self.proxy.method(route.service, route.method)[1]
+        input_class, output_class, _ = self.proxy.serving(route.service, route.method)[1]
         try:
             body = self.json_body(proxyhttp.body_type(route)) if route.body and self.body.strip() else None
             request = proxyhttp.request_message(route, match, body, self.request.query_arguments, input_class)

@@ -5,12 +5,14 @@ reopened on the next command, replaying the stored snapshot and events, so no pe
 """
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, message
 
 from .protos.gen.cloudstate import crdt_pb2, crdt_pb2_grpc, entity_pb2, event_sourced_pb2, event_sourced_pb2_grpc
 from .proxystore import EventStore
@@ -27,20 +29,39 @@ class CommandError(Exception):
         self.code = code
 
 
-class Driver:
+class Driver(abc.ABC):
     """What both entity kinds share: one stream, commands numbered and serialised, passivation."""
 
     def __init__(self, channel: grpc.aio.Channel, spec: entity_pb2.Entity, entity_id: str, store: EventStore,
-                 on_closed: Callable[[], None]) -> None:
+                 on_closed: Callable[[], object]) -> None:
         self.channel = channel
         self.spec = spec
         self.entity_id = entity_id
         self.store = store
         self.on_closed = on_closed
-        self.call = None
+        self.call: grpc.aio.StreamStreamCall[Any, Any] | None = None
         self.next_id = 0
         self.lock = asyncio.Lock()
         self._idle: asyncio.TimerHandle | None = None
+
+    @abc.abstractmethod
+    async def _open(self) -> None:
+        """Open the entity's ``handle`` stream (``self.call``) and bring the entity to its stored state."""
+
+    @abc.abstractmethod
+    def _command_in(self, command: entity_pb2.Command) -> message.Message:
+        """The stream message that carries a command."""
+
+    @abc.abstractmethod
+    async def _answer(self, command_id: int, waiter: Any) -> tuple[entity_pb2.ClientAction, list]:
+        """The command's client action and side effects, once the entity has answered it."""
+
+    @property
+    def _open_call(self) -> grpc.aio.StreamStreamCall[Any, Any]:
+        """The stream a command goes on: ``command`` and ``stream`` open it first when there is none."""
+        if self.call is None:
+            raise CommandError("the entity's stream is not open", grpc.StatusCode.UNAVAILABLE)
+        return self.call
 
     async def command(self, name: str, payload: any_pb2.Any) -> tuple[entity_pb2.ClientAction, list]:
         async with self.lock:
@@ -52,7 +73,7 @@ class Driver:
                 self.next_id += 1
                 command = entity_pb2.Command(entity_id=self.entity_id, id=self.next_id, name=name, payload=payload)
                 waiter = self._expect(self.next_id)
-                await self.call.write(self._command_in(command))
+                await self._open_call.write(self._command_in(command))
                 result = await self._answer(self.next_id, waiter)
             except grpc.RpcError as exc:
                 self._drop()
@@ -66,7 +87,7 @@ class Driver:
         return None
 
     async def _read(self):
-        out = await self.call.read()
+        out = await self._open_call.read()
         if out is grpc.aio.EOF:
             self._drop()
             raise CommandError("the user function ended the entity's stream", grpc.StatusCode.UNAVAILABLE)
@@ -105,7 +126,7 @@ class Driver:
 
 
     async def _drain(self) -> None:
-        while await self.call.read() is not grpc.aio.EOF:
+        while await self._open_call.read() is not grpc.aio.EOF:
             pass
 
 
@@ -226,7 +247,7 @@ class CrdtDriver(Driver):
             queue: asyncio.Queue = asyncio.Queue()
             self.streams[command_id] = queue
             waiter = self._expect(command_id)
-            await self.call.write(crdt_pb2.CrdtStreamIn(command=entity_pb2.Command(
+            await self._open_call.write(crdt_pb2.CrdtStreamIn(command=entity_pb2.Command(
                 entity_id=self.entity_id, id=command_id, name=name, payload=payload, streamed=True)))
             reply = await waiter
         ended = not reply.streamed

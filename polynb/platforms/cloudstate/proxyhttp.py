@@ -31,7 +31,8 @@ class Route:
 
 def option_values(options: Message, number: int) -> list[Any]:
     """Values of an extension the options carry as an unknown field (the proxy's pool need not know it)."""
-    return [field.data for field in UnknownFieldSet(options) if field.field_number == number]
+    fields = UnknownFieldSet(options)  # a sequence: iterated by __getitem__, which mypy does not follow
+    return [field.data for field in fields if field.field_number == number]  # type: ignore[attr-defined]
 
 
 def entity_key_fields(message: descriptor_pb2.DescriptorProto) -> list[str]:
@@ -52,7 +53,7 @@ def routes_of(service: str, method: descriptor_pb2.MethodDescriptorProto, rule_c
     if rule_class is None:
         return routes
     for raw in option_values(method.options, HTTP_OPTION):
-        rule = rule_class.FromString(raw)
+        rule: Any = rule_class.FromString(raw)  # google.api.HttpRule, compiled at run time: its fields are unknown here
         for binding in [rule, *rule.additional_bindings]:
             verb = binding.WhichOneof("pattern")
             if verb in _VERBS:

@@ -11,7 +11,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescr
 
 from ...signature import Operation, Shape, Signature
 
-_SCALARS = {
+_SCALARS: dict[int, Shape] = {
     FieldDescriptor.TYPE_STRING: {"type": "string"},
     FieldDescriptor.TYPE_BYTES: {"type": "string", "format": "byte"},
     FieldDescriptor.TYPE_BOOL: {"type": "boolean"},
@@ -24,9 +24,9 @@ _SCALARS = {
 #: how many times a message that contains itself is spelled out along one path
 NESTING = 3
 #: 64-bit integers: JSON gives them as numbers or as decimal strings
-_WIDE = {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+_WIDE: Shape = {"anyOf": [{"type": "integer"}, {"type": "string"}]}
 #: well-known types whose JSON form is not an object of their fields
-_WELL_KNOWN = {
+_WELL_KNOWN: dict[str, Shape] = {
     "google.protobuf.Timestamp": {"type": "string", "title": "Timestamp"},
     "google.protobuf.Duration": {"type": "string", "title": "Duration"},
     "google.protobuf.FieldMask": {"type": "string", "title": "FieldMask"},

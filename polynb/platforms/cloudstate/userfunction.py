@@ -191,7 +191,7 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
                     events.append(message.event)
                 elif which == "command":
                     command_id = message.command.id
-                    handle = functools.partial(entity.handle, message.command)
+                    handle: Callable[[], Any] = functools.partial(entity.handle, message.command)
                     meta: dict[str, Any] = {"entity_id": entity.entity_id}
                     if not recovered:  # one execution: the first command, its entity recovered first
                         handle = _after(functools.partial(entity.recover, snapshot, events), handle)
@@ -233,7 +233,7 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
                     continue
                 if which == "command":
                     command_id = message.command.id
-                    handle = functools.partial(entity.handle, message.command)
+                    handle: Callable[[], Any] = functools.partial(entity.handle, message.command)
                     if not initialised:  # one execution: the first command, its entity initialised first
                         handle = _after(functools.partial(entity.init, delta), handle)
                         initialised = True

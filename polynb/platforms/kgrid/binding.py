@@ -45,8 +45,15 @@ class KgridBinding(Binding[None]):
     def __init__(self, service: Host, settings: KgridSettings) -> None:
         super().__init__(service, settings)
         self.local: LocalStandIn | None = None
-        self.runtime: KgridRuntime | None = None
+        self._runtime: KgridRuntime | None = None
         self._notebook: dict[str, PayloadVersion] = {}
+
+    @property
+    def runtime(self) -> KgridRuntime:
+        """The runtime server that ``start`` made: registrations and the activator's calls go through it."""
+        if self._runtime is None:
+            raise RuntimeError("the KGrid binding is not started")
+        return self._runtime
 
     async def start(self) -> None:
         if self.settings.debug:
@@ -63,8 +70,8 @@ class KgridBinding(Binding[None]):
             port=self.listen_port(), moved_by=PORT_VARIABLE,
             heartbeat=self.settings.heartbeat, cache_strategy=self._cache_strategy,
             artifact_origins=self.settings.artifact_origins)
-        self.runtime = KgridRuntime(self.service, shelf, options, self._notebook_function, self._state_changed)
-        await self.runtime.start()
+        self._runtime = KgridRuntime(self.service, shelf, options, self._notebook_function, self._state_changed)
+        await self._runtime.start()
         self._state_changed()
 
     def listen_port(self) -> int:
@@ -91,7 +98,7 @@ class KgridBinding(Binding[None]):
 
     def _state_changed(self) -> None:
         """Ready once the activator has the runtime's registration; the runtime's detail says why not."""
-        runtime = self.runtime
+        runtime = self._runtime
         if runtime is not None:
             self.set_status(READY if runtime.registered else STARTING, runtime.url, runtime.detail)
 
@@ -100,9 +107,9 @@ class KgridBinding(Binding[None]):
         return version.entry_point() if version is not None else None
 
     async def stop(self) -> None:
-        if self.runtime is not None:
-            await self.runtime.stop()
-            self.runtime = None
+        if self._runtime is not None:
+            await self._runtime.stop()
+            self._runtime = None
         if self.local is not None:
             await self.local.stop()
             self.local = None
@@ -133,7 +140,7 @@ class KgridBinding(Binding[None]):
         versions = [v for v in self._notebook.values() if v.payload.options["ark"] == str(kos.Ark.parse(ark))]
         if not versions:
             raise KeyError(f"no %%kgrid_ko cell of this kernel defines {ark}")
-        cells = [kos.CellEndpoint(v.payload.options["endpoint"], v.payload.entry, v.payload.source,
+        cells = [kos.CellEndpoint(v.payload.options["endpoint"], v.entry, v.payload.source,
                                   tuple(v.payload.options.get("requirements") or ()),
                                   *signatures.function_shapes(v.entry_point())) for v in versions]
         titles = [v.payload.options.get("title") for v in versions if v.payload.options.get("title")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
@@ -26,6 +27,8 @@ def _unquote(text: str) -> str:
 
 @magics_class
 class KgridMagics(Magics):
+    shell: InteractiveShell  # IPython makes magics with the shell they are registered with
+
     @cell_magic
     @magic_arguments()
     @argument("ark", help="NAAN/NAME/VERSION of the Knowledge Object")

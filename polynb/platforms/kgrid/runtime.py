@@ -67,14 +67,21 @@ class KgridRuntime:
         self._tasks: set[asyncio.Task] = set()
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
         self.server: tornado.httpserver.HTTPServer | None = None
-        self.url: str | None = None
+        self._url: str | None = None
+
+    @property
+    def url(self) -> str:
+        """Where the activator reaches this runtime; ``start`` knows it once it listens."""
+        if self._url is None:
+            raise RuntimeError("the KGrid runtime is not started")
+        return self._url
 
     # -- lifecycle --------------------------------------------------------------------------------------
     async def start(self) -> None:
         app = tornado.web.Application(_routes(self), default_handler_class=_NotFound, log_function=_access_log)
         self.server = tornado.httpserver.HTTPServer(app)
         self.port = listen_http(self.server, PLATFORM, self.options.host, self.options.port, self.options.moved_by)
-        self.url = self.options.env_url or f"http://{url_host(self.options.host)}:{self.port}"
+        self._url = self.options.env_url or f"http://{url_host(self.options.host)}:{self.port}"
         await self._reload()
         self._spawn(self._keep_registered())
 
@@ -323,8 +330,7 @@ class _Handler(JsonHandler):
 
 class _NotFound(_Handler):
     def initialize(self, runtime: KgridRuntime | None = None) -> None:
-        self.runtime = runtime
-
+        """The default handler: tornado makes it without the runtime, which a 404 never needs."""
     def prepare(self) -> None:
         self.reply(404, wire.NOT_FOUND)
 

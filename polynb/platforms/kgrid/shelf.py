@@ -26,7 +26,7 @@ _import_lock = threading.Lock()
 class Shelf:
     """Files and ``context.json`` of one runtime; the context maps endpoint key -> endpoint entry."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.context_path = self.directory / "context.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 from ... import jsonbody
@@ -23,16 +23,25 @@ PROCESSING = "Processing"
 ACTIVATED = "Activated"
 BUSY = "Endpoint is in processing, try again later."
 
-BAD_REQUEST = {"code": 400, "name": "Bad Request",
+
+class HttpError(TypedDict):
+    """Werkzeug's body for an HTTP error, which the runtime (a Flask app) answers with."""
+
+    code: int
+    name: str
+    description: str
+
+
+BAD_REQUEST: HttpError = {"code": 400, "name": "Bad Request",
                "description": "The browser (or proxy) sent a request that this server could not understand."}
-NOT_FOUND = {"code": 404, "name": "Not Found",
+NOT_FOUND: HttpError = {"code": 404, "name": "Not Found",
              "description": "The requested URL was not found on the server. If you entered the URL manually "
                             "please check your spelling and try again."}
-METHOD_NOT_ALLOWED = {"code": 405, "name": "Method Not Allowed",
+METHOD_NOT_ALLOWED: HttpError = {"code": 405, "name": "Method Not Allowed",
                       "description": "The method is not allowed for the requested URL."}
-TOO_LARGE = {"code": 413, "name": "Request Entity Too Large",
+TOO_LARGE: HttpError = {"code": 413, "name": "Request Entity Too Large",
              "description": "The data value transmitted exceeds the capacity limit."}
-NOT_JSON_MEDIA = {"code": 415, "name": "Unsupported Media Type",
+NOT_JSON_MEDIA: HttpError = {"code": 415, "name": "Unsupported Media Type",
                   "description": "Did not attempt to load JSON data because the request Content-Type was not "
                                  "'application/json'."}
 

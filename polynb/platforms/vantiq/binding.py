@@ -12,6 +12,7 @@ import concurrent.futures
 import logging
 import os
 import ssl
+from collections.abc import Mapping
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -42,7 +43,7 @@ class VantiqBinding(Binding[QueryRun]):
 
     def __init__(self, service: Host, settings: VantiqSettings) -> None:
         super().__init__(service, settings)
-        self.url: str | None = None
+        self._url: str | None = None
         self.local: LocalStandIn | None = None
         self.connections: dict[str, SourceConnection] = {}
         self.fetchers: dict[str, DocumentFetcher] = {}
@@ -52,13 +53,20 @@ class VantiqBinding(Binding[QueryRun]):
         self._queries: set[asyncio.Task] = set()
         self._probe: asyncio.AbstractServer | None = None
 
+    @property
+    def url(self) -> str:
+        """The websocket URL of the Vantiq server, which ``start`` works out (the local one's is known only then)."""
+        if self._url is None:
+            raise RuntimeError("the Vantiq binding is not started")
+        return self._url
+
     async def start(self) -> None:
         self.config: ConnectorConfig = resolve(self.settings.as_dict(), Path.cwd())
         self.target, self.token = self.config.target_server, self.config.auth_token
         if not self.target:
             self.local = await start_local(PLATFORM)
             self.target, self.token = self.local.info["url"], self.local.info["token"]
-        self.url = wire.websocket_url(self.target)
+        self._url = wire.websocket_url(self.target)
         self.rest = wire.rest_base(self.target)
         for source in self.config.sources:
             await self._connect(source)
@@ -237,7 +245,7 @@ def _query_name(request: Any) -> str:
     return "(code)"
 
 
-def _websocket_options(kwargs: dict) -> dict:
+def _websocket_options(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     options = {key: value for key, value in kwargs.items() if key != "disableSslVerification"}
     if kwargs.get("disableSslVerification"):
         context = ssl.create_default_context()
@@ -247,7 +255,7 @@ def _websocket_options(kwargs: dict) -> dict:
     return options
 
 
-def _rest_options(kwargs: dict) -> dict:
+def _rest_options(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return {"verify": False} if kwargs.get("disableSslVerification") else {}
 
 

@@ -157,7 +157,7 @@ class QueryRun:
             self._answer(wire.ERROR, exc.body)
             raise
         if cell is not None and query.code is None and not query.script:
-            obtained = ObtainedCode(cell, cached_file(cell_name or query.name), using_cached=True)
+            obtained = ObtainedCode(cell, cached_file(cell_name or query.cache_name), using_cached=True)
         else:
             obtained = self._code_for(query)
         connection = UserConnection(self.source, self.send)
@@ -175,22 +175,22 @@ class QueryRun:
         if query.script:
             return self._script_code(query.script)
         if query.code is None:
-            entry = cache.get(query.name)
+            entry = cache.get(query.cache_name)
             if entry is None:
-                error = wire.no_cache(query.name)
+                error = wire.no_cache(query.cache_name)
                 self._answer(wire.ERROR, error.body)
                 raise error
-            return ObtainedCode(entry.code, cached_file(query.name), using_cached=True)
+            return ObtainedCode(entry.code, cached_file(query.cache_name), using_cached=True)
         signature = hashlib.sha256(str(query.code).encode()).hexdigest()
         if query.cache_code:
-            entry = cache.get(query.name)
+            entry = cache.get(query.cache_name)
             if entry is not None and entry.signature == signature:
-                return ObtainedCode(entry.code, cached_file(query.name), using_cached=True)
-            cache.discard(query.name)
+                return ObtainedCode(entry.code, cached_file(query.cache_name), using_cached=True)
+            cache.discard(query.cache_name)
         filename = f"code-for-source-{self.source}-{uuid.uuid4()}"
         code, compile_time = self._compile(query.code, filename)
         if query.cache_code:
-            cache.put(query.name, CacheEntry(code, signature))
+            cache.put(query.cache_name, CacheEntry(code, signature))
         return ObtainedCode(code, filename, False, query.cache_code, compile_time)
 
     def _script_code(self, script: str) -> ObtainedCode:
@@ -306,7 +306,7 @@ async def _settle(timeout: float) -> tuple[bool, list[BaseException]]:
             await asyncio.gather(*pending, return_exceptions=True)
             return False, failures
         done, _ = await asyncio.wait(pending, timeout=remaining)
-        failures.extend(task.exception() for task in done if not task.cancelled() and task.exception())
+        failures.extend(exc for task in done if not task.cancelled() and (exc := task.exception()) is not None)
 
 
 def cached_file(name: str) -> str:

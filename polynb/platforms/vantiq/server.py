@@ -183,7 +183,7 @@ class VantiqServer:
     def route(self, frame: dict, text: str) -> None:
         address = (frame.get("headers") or {}).get(wire.REPLY_ADDRESS) if isinstance(frame.get("headers"), dict) else None
         pending = self.pending.get(address) if address else None
-        if pending is None or not isinstance(frame.get("status"), int):
+        if pending is None or not address or not isinstance(frame.get("status"), int):
             self.unrouted.append(text)
             return
         pending.take(frame["status"], frame.get("body"))
@@ -201,7 +201,8 @@ class ConnectorSocket(tornado.websocket.WebSocketHandler):
     """One connector: validate, connectExtension, then query responses and notifications."""
 
     def initialize(self, server: VantiqServer) -> None:
-        self.server, self.source, self.validated = server, None, False
+        self.server, self.validated = server, False
+        self.source: str | None = None  # the source it connected as (connectExtension)
         self.connector: str | None = None  # the hash of its reconnect secret: which kernel's connector it is
         self.early = FrameLog()  # frames before the source is known, logged under it once it is
 

@@ -40,7 +40,7 @@ class VantiqError(Exception):
     """A query error in Vantiq's own shape (the body of a status-400 response)."""
 
     def __init__(self, code: str, template: str, parameters: list[Any]) -> None:
-        self.body = {"messageCode": code, "messageTemplate": template, "parameters": parameters}
+        self.body: dict[str, Any] = {"messageCode": code, "messageTemplate": template, "parameters": parameters}
         super().__init__(render(self.body))
 
 
@@ -214,6 +214,13 @@ class Query:
         """The cache key: the script when there is one, else the name."""
         return self.script or self.name
 
+    @property
+    def cache_name(self) -> str:
+        """The name of the cached code it runs or caches (:func:`parse_query` refuses such a query without one)."""
+        if self.name is None:
+            raise ValueError("the query names no cached code")
+        return self.name
+
 
 def parse_query(obj: Any, *, defaults: Mapping[str, Any] | None = None) -> Query:
     """Validate a query object; raises :class:`VantiqError` with the connector's code for each refusal.
@@ -333,7 +340,7 @@ def execution_error(exc: BaseException, traceback_text: str) -> VantiqError:
                        [type(exc).__name__, traceback_text])
 
 
-def connector_error(type_name: str, text: str) -> VantiqError:
+def connector_error(type_name: str | None, text: str | None) -> VantiqError:
     """A failure of the connector's own handling (results that cannot be encoded, a refused execution)."""
     return VantiqError("io.vantiq.pyexecsource.runpython.exception",
                        "Executing python code in connector resulted in an exception: {0} :: {1}", [type_name, text])
