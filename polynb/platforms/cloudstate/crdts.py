@@ -8,7 +8,7 @@ A CRDT is changed locally by its entity's handlers and remotely by the proxy's r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from google.protobuf import any_pb2
 
@@ -73,53 +73,51 @@ class Crdt:
         raise NotImplementedError
 
 
-class GCounter(Crdt):
-    kind = "gcounter"
+class _Counter(Crdt):
+    """A number and the local change to it since the last delta: what both counters are, their deltas but
+    naming the change differently (``increment``, ``change``)."""
+
+    change_message: ClassVar[Callable[..., Any]]
+    change_field: ClassVar[str]
 
     def __init__(self) -> None:
         self.value = 0
-        self._increment = 0
+        self._pending = 0
+
+    def _add(self, by: int) -> int:
+        self.value += by
+        self._pending += by
+        return self.value
+
+    def _change(self):
+        return self.change_message(**{self.change_field: self._pending}) if self._pending else None
+
+    def _apply(self, change) -> None:
+        self.value += getattr(change, self.change_field)
+
+    def reset(self) -> None:
+        self._pending = 0
+
+
+class GCounter(_Counter):
+    kind = "gcounter"
+    change_message, change_field = crdt_pb2.GCounterDelta, "increment"
 
     def increment(self, by: int = 1) -> int:
         if by < 0:
             raise ValueError("a GCounter only grows; use a PNCounter to decrement")
-        self.value += by
-        self._increment += by
-        return self.value
-
-    def _change(self):
-        return crdt_pb2.GCounterDelta(increment=self._increment) if self._increment else None
-
-    def _apply(self, change) -> None:
-        self.value += change.increment
-
-    def reset(self) -> None:
-        self._increment = 0
+        return self._add(by)
 
 
-class PNCounter(Crdt):
+class PNCounter(_Counter):
     kind = "pncounter"
-
-    def __init__(self) -> None:
-        self.value = 0
-        self._change_by = 0
+    change_message, change_field = crdt_pb2.PNCounterDelta, "change"
 
     def increment(self, by: int = 1) -> int:
-        self.value += by
-        self._change_by += by
-        return self.value
+        return self._add(by)
 
     def decrement(self, by: int = 1) -> int:
-        return self.increment(-by)
-
-    def _change(self):
-        return crdt_pb2.PNCounterDelta(change=self._change_by) if self._change_by else None
-
-    def _apply(self, change) -> None:
-        self.value += change.change
-
-    def reset(self) -> None:
-        self._change_by = 0
+        return self._add(-by)
 
 
 class GSet(Crdt):
