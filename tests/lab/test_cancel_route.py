@@ -5,24 +5,12 @@ from __future__ import annotations
 import threading
 
 import httpx
-import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
-from jupyter_server_helpers import JupyterServer
 from support import wait_until
 
 from polynb.journal import CANCELLED, Journal
 from polynb.server_extension import CANCEL_REASON
-
-
-@pytest.fixture
-def server(tmp_path, registry):
-    root = tmp_path / "root"
-    (root / "work").mkdir(parents=True)
-    nbformat.write(nbformat.v4.new_notebook(), root / "work" / "demo.ipynb")
-    running = JupyterServer(root)
-    yield running
-    running.stop()
 
 
 @pytest.fixture

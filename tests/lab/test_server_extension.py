@@ -7,17 +7,6 @@ import httpx
 import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
-from jupyter_server_helpers import JupyterServer
-
-
-@pytest.fixture
-def server(tmp_path, registry):
-    root = tmp_path / "root"
-    (root / "work").mkdir(parents=True)
-    nbformat.write(nbformat.v4.new_notebook(), root / "work" / "demo.ipynb")
-    running = JupyterServer(root)
-    yield running
-    running.stop()
 
 
 def run(client: BlockingKernelClient, code: str):

@@ -3,9 +3,6 @@ panel shows under it."""
 from __future__ import annotations
 
 import httpx
-import nbformat
-import pytest
-from jupyter_server_helpers import JupyterServer
 
 from polynb.journal import Journal
 from polynb.signature import from_annotation, one
@@ -13,15 +10,6 @@ from polynb.signature import from_annotation, one
 SIGNATURE = one("admit", {"type": "object", "properties": {"age": from_annotation(int)}, "required": ["age"]},
                 from_annotation(str), "service.yaml of demo/ward/1.0 (/admit)").as_json()
 
-
-@pytest.fixture
-def server(tmp_path):
-    root = tmp_path / "root"
-    (root / "work").mkdir(parents=True)
-    nbformat.write(nbformat.v4.new_notebook(), root / "work" / "demo.ipynb")
-    running = JupyterServer(root)
-    yield running
-    running.stop()
 
 
 def test_each_payload_is_listed_with_its_signature_and_none_where_its_platform_has_none(server):

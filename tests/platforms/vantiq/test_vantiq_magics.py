@@ -3,26 +3,13 @@ from __future__ import annotations
 
 import pytest
 from IPython.core.error import UsageError
-from notebook_shell import polynb_shell, run
+from notebook_shell import run
 from vantiq_harness import local_server
 
 import polynb
 from polynb.calls import CallTimeout
 from polynb.journal import SUCCEEDED
 from polynb.platforms.vantiq import api
-
-
-@pytest.fixture(scope="module")
-def ip(tmp_path_factory):
-    """One shell for the module: the embedded default (no targetServer) starts `polynb up vantiq` once."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("POLYNB_JOURNAL_DIR", str(tmp_path_factory.mktemp("journal")))
-    for name in ("VANTIQ_TARGET_SERVER", "CONNECTOR_AUTH_TOKEN", "VANTIQ_SOURCES"):
-        patch.delenv(name, raising=False)
-    with polynb_shell() as shell:
-        yield shell
-    patch.undo()
-
 
 
 def test_a_vantiq_exec_cell_is_registered_without_running_and_answers_name_queries(ip):

@@ -6,25 +6,13 @@ import json
 
 import httpx
 import pytest
-from notebook_shell import polynb_shell, run
+from notebook_shell import run
 
 import polynb
 from polynb.journal import SUCCEEDED
 from polynb.platforms.vantiq import api
 from polynb.platforms.vantiq.signature import learned
 from polynb.signature import InputMismatch
-
-
-@pytest.fixture(scope="module")
-def ip(tmp_path_factory):
-    """One shell for the module, on the local server the binding starts by itself (no targetServer)."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("POLYNB_JOURNAL_DIR", str(tmp_path_factory.mktemp("journal")))
-    for name in ("VANTIQ_TARGET_SERVER", "CONNECTOR_AUTH_TOKEN", "VANTIQ_SOURCES"):
-        patch.delenv(name, raising=False)
-    with polynb_shell() as shell:
-        yield shell
-    patch.undo()
 
 
 def from_a_vantiq_app(query: dict) -> list:
