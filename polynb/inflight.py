@@ -170,7 +170,7 @@ class Watcher:
         self._thread.start()
 
     def wake(self) -> None:
-        """Something started: look at it from the next tick on."""
+        """The first execution in flight started: look at it from the next tick on."""
         with self._wake:
             self._wake.notify()
 

@@ -238,7 +238,8 @@ class Service:
         answer: asyncio.Future[Outcome] = self.loop.create_future()
         inflight = InFlight(record_id, self._timeout(version, arrival), self._log_channel(arrival))
         self._running[record_id], self._answer_of[record_id] = inflight, answer
-        self._watcher.wake()
+        if len(self._running) == 1:  # the watcher sleeps only while nothing runs (only this loop adds to it)
+            self._watcher.wake()
         future = self.pool.submit(lambda: run_queued(self.journal, record_id, number, call, arrival.encode, inflight))
         self._inflight.add(future)
         future.add_done_callback(self._inflight.discard)
