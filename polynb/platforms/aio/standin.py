@@ -14,7 +14,9 @@ from typing import Any
 
 import nats
 import yaml
+from nats.js.errors import APIError
 
+from ...backoff import Backoff
 from ...config import core_section
 from ..base import StandIn
 from . import managers
@@ -22,6 +24,7 @@ from .clusters import NatsCluster
 from .natsserver import NatsServer
 from .settings import AioSettings
 
+KRT_TRIES = 30  # about half a minute of the backoff below: a cluster that long without a member is broken
 
 class LocalKai(StandIn):
     """nats-server (or a cluster of them) plus the managers' setup, in a temporary folder."""
@@ -44,9 +47,7 @@ class LocalKai(StandIn):
             krt = yaml.safe_load(Path(self.settings.krt).read_text())
             client = await nats.connect(self.server.urls)
             try:
-                written = [str(p) for p in await managers.apply_krt(
-                    client.jetstream(), krt, self.settings.product, self.server.url, config_dir,
-                    self.settings.ack_wait, self.replicas)]
+                written = await self._apply_krt(client, krt, config_dir)
             finally:
                 await client.close()
         info: dict[str, Any] = {"url": self.server.url, "store_dir": str(self.folder / "jetstream"), "config_dir": str(config_dir),
@@ -54,6 +55,21 @@ class LocalKai(StandIn):
         if isinstance(self.server, NatsCluster):
             info.update(urls=self.server.urls, replicas=self.replicas, members=self.server.describe())
         return info
+
+    async def _apply_krt(self, client: nats.NATS, krt: Any, config_dir: Path) -> list[str]:
+        """Set up the KRT's product; a cluster member the meta leader briefly sees offline (a loaded machine, just
+        after start) refuses placement, so JetStream's refusals are retried for up to half a minute."""
+        backoff, tries = Backoff(first=0.2, cap=2.0), 0
+        while True:
+            try:
+                return [str(p) for p in await managers.apply_krt(
+                    client.jetstream(), krt, self.settings.product, self.server.url, config_dir,
+                    self.settings.ack_wait, self.replicas)]
+            except APIError:
+                tries += 1
+                if self.replicas == 1 or tries >= KRT_TRIES:
+                    raise
+                await backoff.wait()
 
     async def stop(self) -> None:
         await self.server.stop()
