@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from .config import Settings
+    from .generic_env import GenericVariables
     from .journal import Journal
     from .payload import PayloadVersion
 
@@ -83,6 +84,8 @@ class Host(Protocol):
     journal: Journal
     settings: Settings
     notebook_ns: dict[str, Any] | None
+    #: generic deploy variables (``PORT``) the kernel's platforms share: the first to start takes each
+    generic_variables: GenericVariables
     #: the service's event loop, where bindings keep their connections
     loop: asyncio.AbstractEventLoop
 

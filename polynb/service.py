@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from . import capture, platforms, progress
 from .config import Settings
 from .execution import NOT_FOUND, UNAVAILABLE, Arrival, Outcome
+from .generic_env import GenericVariables
 from .inflight import InFlight, Stop, Watcher
 from .journal import CANCELLED, FAILED, Journal, default_directory
 from .payload import Payload, PayloadVersion, materialize, resolve_entry
@@ -53,6 +54,7 @@ class Service:
         self.journal = journal if journal is not None else Journal(core.journal_dir or default_directory(),
                                                                    max_record_bytes=core.max_record_bytes)
         self.notebook_ns = notebook_ns
+        self.generic_variables = GenericVariables()
         self.pool = WorkerPool(core.workers)
         self._versions: dict[tuple[str, str], PayloadVersion] = {}
         self._addresses: dict[tuple[str, str], str | None] = {}

@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 import httpx
 
-from ... import generic_env, headless
+from ... import headless
 from ...execution import Arrival, Host
 from ...local import LocalStandIn, start_local
 from ...payload import PayloadVersion
@@ -72,7 +72,7 @@ class CloudStateBinding(Binding[StreamStep]):
         real proxy configured, 8080, where its USER_FUNCTION_PORT looks by default."""
         if self.settings.port is not None:
             return self.settings.port
-        generic = generic_env.take("PORT", self.settings.generic_port, PLATFORM, PORT_VARIABLE)
+        generic = self.service.generic_variables.take("PORT", self.settings.generic_port, PLATFORM, PORT_VARIABLE)
         if generic is not None:
             return generic
         return PROXY_DEFAULT_PORT if self.settings.proxy else 0
@@ -107,7 +107,7 @@ class CloudStateBinding(Binding[StreamStep]):
         if self.server is not None:
             await self.server.stop(grace=1.0)
             self.server = None
-        generic_env.release(PLATFORM)
+        self.service.generic_variables.release(PLATFORM)
 
     async def register(self, version) -> str:
         options = version.payload.options

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 
-from ... import generic_env
 from ...execution import Host
 from ...local import LocalStandIn, start_local
 from ...payload import PayloadVersion
@@ -79,7 +78,7 @@ class KgridBinding(Binding[None]):
         KGRID_PYTHON_ENV_PORT, else a free port, or 5000 when KGRID_PYTHON_ENV_URL says where the runtime is."""
         if self.settings.runtime_port is not None:
             return self.settings.runtime_port
-        generic = generic_env.take("PORT", self.settings.port_override, PLATFORM, PORT_VARIABLE)
+        generic = self.service.generic_variables.take("PORT", self.settings.port_override, PLATFORM, PORT_VARIABLE)
         if generic is not None:
             return generic
         if self.settings.port is not None:
@@ -113,7 +112,7 @@ class KgridBinding(Binding[None]):
         if self.local is not None:
             await self.local.stop()
             self.local = None
-        generic_env.release(PLATFORM)
+        self.service.generic_variables.release(PLATFORM)
 
     async def register(self, version) -> str:
         """Publish the cell's KO (with the other endpoints this kernel has for its ark) and wait until

@@ -1,11 +1,13 @@
 """Where the user function listens: its own variables, the generic ``PORT`` shared with KGrid, and taken ports."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from cloudstate_servers import environment
 from support import free_port, taken_port
 
-from polynb import generic_env
+from polynb.generic_env import GenericVariables
 from polynb.platforms import cloudstate, kgrid
 from polynb.platforms.cloudstate.binding import CloudStateBinding
 from polynb.platforms.kgrid.binding import KgridBinding
@@ -21,13 +23,12 @@ def clean(monkeypatch, journal_dir):
     for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KGRID_PROXY_HEARTBEAT_INTERVAL", "0")
-    yield
-    for platform in ("cloudstate", "kgrid"):
-        generic_env.release(platform)
 
 
 def port_of(binding_class, platform, **environ: str) -> int:
-    binding = binding_class(None, platform.PLATFORM.settings.read(platform.PLATFORM.name, environ=environ))
+    """The port a binding would listen on, in a service of its own that has handed out no variable yet."""
+    service = SimpleNamespace(generic_variables=GenericVariables())
+    binding = binding_class(service, platform.PLATFORM.settings.read(platform.PLATFORM.name, environ=environ))
     return binding.listen_port()
 
 
@@ -75,11 +76,11 @@ def test_a_taken_port_is_one_line_naming_the_variable_that_moves_it_and_port_is_
         try:
             with pytest.raises(PortInUse) as refused:
                 service.call(service.binding("cloudstate"))
+            assert service.generic_variables.holder("PORT") is None  # the failed start gave it back
         finally:
             service.stop()
     assert str(refused.value) == (f"cloudstate: port {port} is already in use; "
                                   "set POLYNB_CLOUDSTATE_PORT to another port (0: a free one)")
-    assert generic_env.holder("PORT") is None
 
 
 def test_an_interactive_user_function_reports_ready_once_started():
