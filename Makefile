@@ -45,11 +45,12 @@ test: setup chromium
 	$(BIN)/mypy
 	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -q -n 2 --dist loadfile
 
-# The developer's loop: lint, types and every test but the slow walks, the real peers, the browser and the replicas.
+# The developer's loop (about a minute): lint, types and every test that runs in this process: not the slow walks,
+# the real peers, the browser, the replicas, or the platforms' servers and the polynb command in processes of their own.
 test-fast: setup
 	$(BIN)/ruff check polynb tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest tests -m "not (slow or peers or browser or scaleout)" -p no:cacheprovider -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest tests -m "not (slow or peers or browser or scaleout or servers)" -p no:cacheprovider -q -n 2 --dist loadfile
 
 # Every benchmark in one run (under 15 minutes on 2 cores): the figures as JSON and the chart of docs/benchmarks.md.
 bench: setup

@@ -18,9 +18,12 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), os.environ.
 #: `slow` also takes the tests that start Jupyter servers (lab) or kernels; single tests that restart a platform
 #: or run `polynb serve` carry `@pytest.mark.slow` themselves.
 MARKS_BY_PATH = (("/journeys/", "slow"), ("/deploy/", "slow"), ("/lab/", "slow"), ("/kernel/", "slow"),
-                 ("/scaleout/", "scaleout"), ("browser", "browser"), ("conformance", "peers"))
+                 ("/scaleout/", "scaleout"), ("browser", "browser"), ("conformance", "peers"), ("/cli/", "servers"))
 #: the fixtures that start Jupyter kernels (seconds each): a test that uses one is `slow`
 KERNEL_FIXTURES = {"kernel", "kernels"}
+#: the fixtures that start a platform's server in a process of its own (a stand-in, nats-server, the local
+#: proxy): a test that uses one is `servers`. The fake platform's one server per session is not counted.
+SERVER_FIXTURES = {"standin", "activator", "nats_server", "server", "ip", "proxied"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -29,8 +32,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for part, marker in MARKS_BY_PATH:
             if part in path:
                 item.add_marker(marker)
-        if KERNEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if KERNEL_FIXTURES & fixtures:
             item.add_marker("slow")
+        if SERVER_FIXTURES & fixtures:
+            item.add_marker("servers")
 
 
 @pytest.fixture

@@ -17,8 +17,11 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 
 from polynb.journal import FILENAME, INTERRUPTED, RECEIVED, RUNNING, SUCCEEDED, Journal
+
+pytestmark = pytest.mark.servers  # its test kills a kernel-like process of its own
 
 TESTS = Path(__file__).resolve().parents[1]
 

@@ -13,6 +13,8 @@ from support import Standin, free_port, run_polynb
 
 from polynb.platforms.aio.appconfig import nats_servers
 
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
+
 KRT = """
 version: v1.0.0
 description: one workflow on a cluster

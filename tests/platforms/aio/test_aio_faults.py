@@ -14,6 +14,8 @@ from support import read_line, stop, wait_until
 
 from polynb.platforms.aio import names, wire
 
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
+
 HERE = Path(__file__).resolve().parent
 ECHO = """
 def handler(sdk, payload):

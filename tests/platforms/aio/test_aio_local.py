@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from aio_harness import Client, register
 from processes import alive
@@ -17,6 +18,8 @@ from polynb.config import Settings
 from polynb.journal import Journal
 from polynb.platforms.aio import PLATFORM
 from polynb.service import Service
+
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
 
 KRT = """
 version: v1.2.0

@@ -91,6 +91,7 @@ def test_a_request_nobody_answers_ends_in_call_timeout_with_a_hint(start_service
         service.call(binding.request(workflow, "x", 0.5))
 
 
+@pytest.mark.servers
 def test_an_unreachable_nats_ends_in_call_timeout_naming_it(tmp_path, monkeypatch):
     monkeypatch.setenv("POLYNB_CALL_TIMEOUT", "1")
     url = f"nats://127.0.0.1:{free_port()}"

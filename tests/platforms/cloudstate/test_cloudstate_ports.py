@@ -53,6 +53,7 @@ def test_the_kgrid_runtimes_port_keeps_the_real_runtimes_meaning(environ, port):
     assert port_of(KgridBinding, kgrid, **environ) == port
 
 
+@pytest.mark.servers
 def test_port_goes_to_the_platform_that_starts_first_and_the_other_says_who_has_it(capfd):
     port = free_port()
     with environment(PORT=str(port)):
@@ -69,6 +70,7 @@ def test_port_goes_to_the_platform_that_starts_first_and_the_other_says_who_has_
         service.stop()
 
 
+@pytest.mark.servers
 def test_a_taken_port_is_one_line_naming_the_variable_that_moves_it_and_port_is_given_back():
     with taken_port() as port:
         with environment(PORT=str(port), CLOUDSTATE_PROXY="127.0.0.1:9"):
@@ -83,6 +85,7 @@ def test_a_taken_port_is_one_line_naming_the_variable_that_moves_it_and_port_is_
                                   "set POLYNB_CLOUDSTATE_PORT to another port (0: a free one)")
 
 
+@pytest.mark.servers
 def test_an_interactive_user_function_reports_ready_once_started():
     """Interactively discovery is open at once: the state the widgets read says ready, not starting."""
     with environment(CLOUDSTATE_PROXY="127.0.0.1:9"):  # a proxy elsewhere: no local one to start

@@ -9,6 +9,8 @@ from cloudstate_servers import add_proto, register, start_service
 
 from polynb.platforms.cloudstate.protolib import LIBRARY
 
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
+
 
 def call(address: str, service: str, method: str, request, reply_type: str):
     with grpc.insecure_channel(address) as channel:

@@ -3,8 +3,11 @@ real proxy does, and ``--json`` prints where its gRPC and HTTP sides listen."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from cloudstate_servers import local_proxy
 from support import wait_until
+
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
 
 
 def emitted(http: str):

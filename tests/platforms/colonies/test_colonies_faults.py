@@ -12,6 +12,8 @@ from support import read_line, stop, wait_until
 from polynb.platforms.colonies import crypto, wire
 from polynb.platforms.colonies.submit import SubmissionFailed, submit_function, submit_workflow
 
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
+
 
 @pytest.fixture
 def own_server(tmp_path):

@@ -12,6 +12,8 @@ from colonies_harness import enroll, run
 
 from polynb.platforms.colonies import crypto, wire
 
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
+
 SPEC = dict(colonyname="dev", executortype="test")
 
 

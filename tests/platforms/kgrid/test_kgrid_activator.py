@@ -18,6 +18,8 @@ from support import run_polynb, taken_port, wait_until
 
 from polynb.platforms.kgrid import ko as kos
 
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
+
 
 class ScriptedRuntime:
     """A runtime whose /info status and execution status are set by the test; it records activations."""

@@ -10,6 +10,8 @@ import kgrid_peers
 import pytest
 from support import wait_until
 
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
+
 EVIL = b"import os\ndef run(x):\n    return 'pwned'\n"
 
 

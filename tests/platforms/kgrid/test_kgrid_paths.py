@@ -15,6 +15,8 @@ import pytest
 from polynb.paths import PathEscape
 from polynb.platforms.kgrid import ko as kos
 
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
+
 HELLO = kgrid_peers.KOS / "hello-world-v1.0"
 ACTIVATOR_ERROR_FIELDS = {"Title", "Status", "Detail", "Instance", "Time"}
 

@@ -118,6 +118,7 @@ def test_a_restarted_runtime_reloads_its_endpoints_from_context_json(activator, 
     assert "No such file or directory" in listed["hello/world/1.0/missing"]
 
 
+@pytest.mark.servers
 def test_a_runtime_started_before_its_activator_registers_once_the_activator_appears(start_service, tmp_path):
     port = free_port()
     service = start_service(f"http://127.0.0.1:{port}/")
@@ -201,6 +202,7 @@ def test_an_unregistered_endpoint_answers_like_an_unknown_key(activator, start_s
     assert (reply.status_code, reply.json()["name"]) == (500, "KeyError")
 
 
+@pytest.mark.servers
 def test_with_no_adapter_url_the_binding_starts_the_local_activator(start_service):
     service = start_service(None)
     activator = service.call(service.binding("kgrid")).activator_url

@@ -8,6 +8,8 @@ import httpx
 import pytest
 from vantiq_harness import Rest, ScriptedConnector, local_server
 
+pytestmark = pytest.mark.servers  # each test starts a platform's server or the polynb command
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
