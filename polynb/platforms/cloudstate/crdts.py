@@ -120,7 +120,22 @@ class PNCounter(_Counter):
         return self._add(-by)
 
 
-class GSet(Crdt):
+class _Set(Crdt):
+    """What both sets answer alike: membership, iteration and size over their values."""
+
+    _values: _Values
+
+    def __contains__(self, value: Any) -> bool:
+        return _Values.key(value) in self._values.items
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self._values.items.values()))
+
+    def __len__(self) -> int:
+        return len(self._values.items)
+
+
+class GSet(_Set):
     kind = "gset"
 
     def __init__(self, message_class: Callable[[str], type] = _primitive_class) -> None:
@@ -132,15 +147,6 @@ class GSet(Crdt):
         if key not in self._values.items:
             self._values.items[key] = value
             self._added[key] = value
-
-    def __contains__(self, value: Any) -> bool:
-        return _Values.key(value) in self._values.items
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(list(self._values.items.values()))
-
-    def __len__(self) -> int:
-        return len(self._values.items)
 
     def _change(self):
         return crdt_pb2.GSetDelta(added=_sorted_anys(self._added.values())) if self._added else None
@@ -154,7 +160,7 @@ class GSet(Crdt):
         self._added = {}
 
 
-class ORSet(Crdt):
+class ORSet(_Set):
     kind = "orset"
 
     def __init__(self, message_class: Callable[[str], type] = _primitive_class) -> None:
@@ -171,15 +177,6 @@ class ORSet(Crdt):
     def clear(self) -> None:
         self._values.items.clear()
         self._cleared = True
-
-    def __contains__(self, value: Any) -> bool:
-        return _Values.key(value) in self._values.items
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(list(self._values.items.values()))
-
-    def __len__(self) -> int:
-        return len(self._values.items)
 
     def _change(self):
         now = self._values.items

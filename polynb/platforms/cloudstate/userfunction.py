@@ -146,6 +146,14 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
         return empty_pb2.Empty()
 
     # -- shared stream steps -------------------------------------------------------------------------------
+    async def _opened(self, requests: AsyncIterator, label: str, kind: str) -> tuple[Any, EntityRegistration] | None:
+        """The stream's init message and the entity it names; None when the proxy closed it before sending one."""
+        first = await _next(requests)
+        if first is None:
+            return None
+        wire.first_must_be_init(label, first)
+        return first.init, self._registration(first.init.service_name, kind)
+
     def _registration(self, service_name: str, kind: str) -> EntityRegistration:
         registration = self.registry.entities.get(service_name)
         if registration is None:
@@ -173,14 +181,13 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
     async def event_sourced_stream(self, requests: AsyncIterator, context) -> None:
         command_id = 0
         try:
-            first = await _next(requests)
-            if first is None:
+            opened = await self._opened(requests, "event-sourced", wire.EVENT_SOURCED)
+            if opened is None:
                 return
-            wire.first_must_be_init("event-sourced", first)
-            registration = self._registration(first.init.service_name, wire.EVENT_SOURCED)
-            entity = EventSourcedEntity(registration.definition, first.init.entity_id, registration.snapshot_every,
+            init, registration = opened
+            entity = EventSourcedEntity(registration.definition, init.entity_id, registration.snapshot_every,
                                         registration.message_class, registration.method_types)
-            snapshot = first.init.snapshot if first.init.HasField("snapshot") else None
+            snapshot = init.snapshot if init.HasField("snapshot") else None
             events: list = []
             recovered = False
             async for message in requests:
@@ -209,14 +216,13 @@ class UserFunction(entity_pb2_grpc.EntityDiscoveryServicer):
     async def crdt_stream(self, requests: AsyncIterator, context) -> None:
         command_id = 0
         try:
-            first = await _next(requests)
-            if first is None:
+            opened = await self._opened(requests, "CRDT", wire.CRDT)
+            if opened is None:
                 return
-            wire.first_must_be_init("CRDT", first)
-            registration = self._registration(first.init.service_name, wire.CRDT)
-            entity = CrdtEntity(registration.definition, first.init.entity_id, registration.message_class,
+            init, registration = opened
+            entity = CrdtEntity(registration.definition, init.entity_id, registration.message_class,
                                 registration.method_types)
-            delta = first.init.delta if first.init.HasField("delta") else None
+            delta = init.delta if init.HasField("delta") else None
             initialised = False
             async for message in requests:
                 which = message.WhichOneof("message")
