@@ -153,6 +153,10 @@ class CoreSettings(TypedSection):
     timeout = Field[float | None]("POLYNB_TIMEOUT", None, cast=seconds_or_none,
                                   help="seconds an execution may run before it is cancelled and recorded as timed out "
                                        "(default: no limit); a payload's --timeout wins")
+    inline_budget = Field[float]("POLYNB_INLINE_BUDGET", 0.0005, cast=float,
+                                 help="CPU seconds within which a payload must have run 16 times in a row (and "
+                                      "blocked no longer than 2 ms) to run on the service loop, not a worker thread "
+                                      "(0: always a worker)")
     cancel_grace = Field[float]("POLYNB_CANCEL_GRACE", 5.0, cast=float,
                                 help="seconds a cancelled payload has to stop; past them its record is closed anyway "
                                      "and its worker thread written off")

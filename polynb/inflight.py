@@ -22,6 +22,7 @@ from .capture import Capture
 from .journal import CANCELLED, TIMED_OUT
 
 TICK = 0.25  # seconds between the watcher's looks: the latency of a cancel request and of live output
+LINGER = 8  # looks the watcher still takes after the last execution ended, before it sleeps (2 s)
 
 
 class ExecutionCancelled(BaseException):
@@ -152,7 +153,7 @@ def _raise_in(thread: int, exception: type[BaseException] | None) -> bool:
 
 
 class Watcher:
-    """The thread that watches executions in flight, asleep while there are none.
+    """The thread that watches executions in flight, asleep once there have been none for ``LINGER`` looks.
 
     Each look: deadlines passed become timeouts, cancellations asked for in the journal become cancels, output
     written since the last look goes to the record and to the platform's log channel, and a stopped execution
@@ -166,13 +167,17 @@ class Watcher:
         self._requests, self._cancel, self._progress, self._write_off = requests, cancel, progress, write_off
         self._wake = threading.Condition()
         self._stopped = False
+        self._sleeping = False
         self._thread = threading.Thread(target=self._watch, name="polynb-watcher", daemon=True)
         self._thread.start()
 
     def wake(self) -> None:
-        """The first execution in flight started: look at it from the next tick on."""
-        with self._wake:
-            self._wake.notify()
+        """An execution started: if the watcher sleeps, it looks from the next tick on. Awake (it stays so for
+        ``LINGER`` ticks after the last execution ends), this is one attribute read: waking a thread on every
+        execution would cost the service loop a GIL hand-off each time."""
+        if self._sleeping:
+            with self._wake:
+                self._wake.notify()
 
     def stop(self) -> None:
         with self._wake:
@@ -181,13 +186,18 @@ class Watcher:
         self._thread.join(timeout=2)
 
     def _watch(self) -> None:
+        idle = 0
         while True:
             with self._wake:
-                while not self._inflight and not self._stopped:
-                    self._wake.wait()
+                if idle >= LINGER:
+                    self._sleeping = True  # set before the look at _inflight: a wake() after it notifies
+                    while not self._inflight and not self._stopped:
+                        self._wake.wait()
+                    self._sleeping, idle = False, 0
                 if self._stopped:
                     return
                 self._wake.wait(TICK)
+            idle = 0 if self._inflight else idle + 1
             try:
                 self.look()
             except Exception:  # a journal read failing now and then must not end the watching

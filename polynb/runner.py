@@ -51,8 +51,8 @@ class WorkerPool:
     def write_off(self, thread: int) -> None:
         """A thread stuck in a payload that would not stop: it takes no more work, and a new one takes its place."""
         with self._lock:
-            if thread in self._written_off:
-                return
+            if thread in self._written_off or all(t.ident != thread for t in self._threads):
+                return  # written off already, or none of the pool's (the service loop ran it inline)
             self._written_off.add(thread)
             self._threads = [t for t in self._threads if t.ident != thread]
             self._add_thread()
@@ -64,17 +64,21 @@ class WorkerPool:
             if item is None:
                 return
             future, function = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(function())
-            except BaseException as exc:  # the future carries it to whoever waits
-                future.set_exception(exc)
+            if future.set_running_or_notify_cancel():
+                settle(future, function)
 
     def shutdown(self) -> None:
         """Let idle workers end; busy ones are daemons and never hold up exit."""
         for _ in self._threads:
             self._queue.put(None)
+
+
+def settle(future: Future[Any], function: Callable[[], Any]) -> None:
+    """Run ``function`` here and put what it returns or raises into ``future``."""
+    try:
+        future.set_result(function())
+    except BaseException as exc:  # the future carries it to whoever waits
+        future.set_exception(exc)
 
 
 def call_payload(function: Callable[..., Any], *args: Any) -> Any:

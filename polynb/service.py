@@ -21,10 +21,11 @@ from .config import Settings
 from .execution import NOT_FOUND, UNAVAILABLE, Arrival, Outcome
 from .generic_env import GenericVariables
 from .inflight import InFlight, Stop, Watcher
+from .inline import InlinePolicy
 from .journal import CANCELLED, FAILED, Journal, default_directory
 from .payload import Payload, PayloadVersion, materialize, resolve_entry
 from .platforms.base import ERROR, STARTING, STOPPED, Binding, BindingStatus
-from .runner import WorkerPool, describe_error, run_queued, run_recorded
+from .runner import WorkerPool, describe_error, run_queued, run_recorded, settle
 
 log = logging.getLogger("polynb")
 T = TypeVar("T")
@@ -56,6 +57,7 @@ class Service:
         self.notebook_ns = notebook_ns
         self.generic_variables = GenericVariables()
         self.pool = WorkerPool(core.workers)
+        self._inline = InlinePolicy(core.inline_budget)
         self._versions: dict[tuple[str, str], PayloadVersion] = {}
         self._addresses: dict[tuple[str, str], str | None] = {}
         self._bindings: dict[str, Binding[Any]] = {}
@@ -221,8 +223,10 @@ class Service:
 
         The record's writes are queued to the journal's writer; the outcome comes back once the close is
         committed (the binding answers its platform only then), while the worker goes on to the next execution
-        and the loop never waits for SQLite. A registered payload runs with the version current at arrival, through its binding's ``run_payload``;
-        ``arrival.code`` runs as it is. Refusals (unknown payload, service stopping) are failed records too.
+        and the loop never waits for SQLite. A registered payload runs with the version current at arrival,
+        through its binding's ``run_payload``; ``arrival.code`` runs as it is. A payload version that has always
+        been fast runs on the loop itself (:mod:`polynb.inline`). Refusals (unknown payload, service stopping)
+        are failed records too.
         """
         record_id = self.journal.open(arrival.platform, arrival.name, arrival.input, dict(arrival.meta))
         version = None if arrival.code is not None else self._versions.get((arrival.platform, arrival.name))
@@ -240,11 +244,18 @@ class Service:
         answer: asyncio.Future[Outcome] = self.loop.create_future()
         inflight = InFlight(record_id, self._timeout(version, arrival), self._log_channel(arrival))
         self._running[record_id], self._answer_of[record_id] = inflight, answer
-        if len(self._running) == 1:  # the watcher sleeps only while nothing runs (only this loop adds to it)
-            self._watcher.wake()
-        future = self.pool.submit(lambda: run_queued(self.journal, record_id, number, call, arrival.encode, inflight))
-        self._inflight.add(future)
-        future.add_done_callback(self._inflight.discard)
+        self._watcher.wake()
+        key = (arrival.platform, arrival.name, number)
+        run = functools.partial(run_queued, self.journal, record_id, number, self._inline.timed(key, call),
+                                arrival.encode, inflight)
+        if self._inline.inline(key):  # fast every time so far: no hand-off to a worker and back
+            future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+            future.set_running_or_notify_cancel()
+            settle(future, run)
+        else:
+            future = self.pool.submit(run)
+            self._inflight.add(future)
+            future.add_done_callback(self._inflight.discard)
         future.add_done_callback(lambda ran: self._answer_when_committed(answer, ran, record_id))
         return await answer
 
