@@ -41,7 +41,9 @@ class Arrival(Generic[Context]):
     cannot carry fails its record instead of the reply. ``timeout`` is the platform's own limit on the run (a
     Colonies process's maxexectime): the smaller of it and the payload's ``--timeout`` applies. ``log`` is the
     platform's own log channel: it is called on the service loop with the lines the payload writes, while it
-    runs, the last ones before the outcome is handed back.
+    runs, the last ones before the outcome is handed back. ``inline`` is the binding's word that what it runs
+    never waits for the service loop (no SDK call that blocks on it, no event loop of its own), so that a payload
+    version that has always been fast may run on the loop itself (:mod:`polynb.inline`).
     """
 
     platform: str
@@ -53,6 +55,7 @@ class Arrival(Generic[Context]):
     code: Callable[[], Any] | None = None
     timeout: float | None = None
     log: Callable[[list[str]], None] | None = None
+    inline: bool = False
 
 
 @dataclass(frozen=True)

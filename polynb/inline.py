@@ -24,6 +24,15 @@ STALL = 0.002
 DEMOTIONS = 3
 
 
+_thread = threading.local()
+
+
+def needs_worker() -> None:
+    """The running payload cannot run on the service loop (it awaits on an event loop of its thread's own):
+    its version stays on the workers."""
+    _thread.needs_worker = True
+
+
 class InlinePolicy:
     """Per payload version (any hashable key), how many runs in a row were fast."""
 
@@ -44,16 +53,20 @@ class InlinePolicy:
             return call
 
         def run() -> Any:
+            _thread.needs_worker = False
             wall, cpu = time.perf_counter(), time.thread_time()
             try:
                 return call()
             finally:
-                self._count(key, time.perf_counter() - wall, time.thread_time() - cpu)
+                self._count(key, time.perf_counter() - wall, time.thread_time() - cpu, _thread.needs_worker)
         return run
 
-    def _count(self, key: Hashable, wall: float, cpu: float) -> None:
+    def _count(self, key: Hashable, wall: float, cpu: float, needs_worker: bool) -> None:
         fast = cpu <= self.budget and wall <= self.stall
         with self._lock:
+            if needs_worker:
+                self._banned.add(key)
+                return
             streak = self._streaks.get(key, 0)
             if fast:
                 self._streaks[key] = streak + 1

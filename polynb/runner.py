@@ -20,6 +20,7 @@ from typing import Any
 from . import capture
 from .execution import Outcome
 from .inflight import InFlight
+from .inline import needs_worker
 from .journal import Journal
 from .tracebacks import user_frames
 
@@ -90,6 +91,7 @@ def call_payload(function: Callable[..., Any], *args: Any) -> Any:
     result = function(*args)
     if not inspect.isawaitable(result):
         return result
+    needs_worker()
     if _loop_running_here():  # the kernel's main thread (a replay): finish the coroutine elsewhere
         return _run_on_own_thread(result)
     loop = _worker_loop()

@@ -246,9 +246,9 @@ class Service:
         self._running[record_id], self._answer_of[record_id] = inflight, answer
         self._watcher.wake()
         key = (arrival.platform, arrival.name, number)
-        run = functools.partial(run_queued, self.journal, record_id, number, self._inline.timed(key, call),
-                                arrival.encode, inflight)
-        if self._inline.inline(key):  # fast every time so far: no hand-off to a worker and back
+        timed = self._inline.timed(key, call) if arrival.inline else call
+        run = functools.partial(run_queued, self.journal, record_id, number, timed, arrival.encode, inflight)
+        if arrival.inline and self._inline.inline(key):  # fast every time so far: no hand-off to a worker and back
             future: concurrent.futures.Future[Any] = concurrent.futures.Future()
             future.set_running_or_notify_cancel()
             settle(future, run)

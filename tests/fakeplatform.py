@@ -78,7 +78,7 @@ class _Run(JsonHandler):
 
     async def post(self, name: str) -> None:
         body = self.json_body() if self.body else None  # not JSON: 400, through answer_error
-        outcome = await self.binding.service.execute(Arrival(NAME, name, body, encode=json.dumps))
+        outcome = await self.binding.service.execute(Arrival(NAME, name, body, encode=json.dumps, inline=True))
         if outcome.ok:
             self.set_header("Content-Type", "application/json")
             self.write(f'{{"output": {outcome.value}, "record": "{outcome.record_id}"}}')

@@ -84,3 +84,17 @@ def test_a_zero_budget_keeps_every_run_on_the_workers(tmp_path, registry, monkey
         assert all(name.startswith("polynb-exec") for name in threads(url, list(range(STREAK + 4))))
     finally:
         service.stop(timeout=1)
+
+
+def test_an_async_payload_stays_on_the_workers(tmp_path, registry, monkeypatch):
+    """It awaits on its worker's own event loop, which the service loop's thread cannot run."""
+    monkeypatch.setenv("POLYNB_INLINE_BUDGET", "0.05")
+    source = "import threading\nasync def hello(x):\n    return threading.current_thread().name\n"
+    ns: dict = {}
+    exec(source, ns)
+    service = Service(journal=Journal(tmp_path / ".polynb"), notebook_ns=ns)
+    try:
+        url = service.register(Payload("fake", "hello", source)).address
+        assert all(name.startswith("polynb-exec") for name in threads(url, list(range(STREAK + 4))))
+    finally:
+        service.stop(timeout=1)

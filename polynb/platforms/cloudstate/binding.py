@@ -155,7 +155,7 @@ class CloudStateBinding(Binding[StreamStep]):
         return context()
 
     async def _execute(self, name: str, input: Any, step: StreamStep, meta: dict) -> tuple[bool, str | None]:
-        outcome = await self.service.execute(Arrival(PLATFORM, name, input, step, meta=meta))
+        outcome = await self.service.execute(Arrival(PLATFORM, name, input, step, meta=meta, inline=True))
         return outcome.ok, outcome.error
 
     async def _report(self, name: str, input: dict) -> None:

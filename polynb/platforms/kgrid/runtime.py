@@ -251,7 +251,7 @@ class KgridRuntime:
         from_notebook = entry is not None and self.service.current(PLATFORM, name) is not None \
             and self.notebook_function(name) is not None
         outcome = await self.service.execute(Arrival(
-            PLATFORM, name, value, meta=meta, encode=wire.result_body,
+            PLATFORM, name, value, meta=meta, encode=wire.result_body, inline=True,
             code=None if from_notebook else self._shelf_call(key, entry, value)))
         if outcome.ok:
             return 200, outcome.value
