@@ -14,6 +14,7 @@ import os
 import shutil
 import socket
 import sqlite3
+import sys
 import tempfile
 import threading
 import time
@@ -488,10 +489,13 @@ class Journal:
         return last is not None and last > now - LEASE
 
     def get(self, record_id: str) -> Record | None:
-        """One record by id, or by a unique prefix of its id."""
+        """One record by id, or by a unique prefix of its id (taken literally: no wildcards, case counts)."""
+        if not record_id:
+            return None
+        upper = record_id[:-1] + chr(min(ord(record_id[-1]) + 1, sys.maxunicode))  # its ids sort in [id, upper)
         with self._reading():
             rows = self._db.execute(
-                "SELECT * FROM executions WHERE id LIKE ? ORDER BY seq LIMIT 2", (record_id + "%",)
+                "SELECT * FROM executions WHERE id >= ? AND id < ? ORDER BY seq LIMIT 2", (record_id, upper)
             ).fetchall()
         if len(rows) != 1:
             return None

@@ -57,6 +57,15 @@ def test_a_unique_id_prefix_finds_its_record(tmp_path):
     assert journal.get("zzzz") is None
 
 
+def test_an_id_prefix_is_taken_literally(tmp_path):
+    """``%`` and ``_`` are no wildcards, case counts, and an empty prefix names no record even in a journal of one."""
+    journal = Journal(tmp_path)
+    record_id = journal.open("fake", "hello", 1)
+    assert [journal.get(prefix) for prefix in ("%", "_" * 8, record_id[:4] + "%", record_id.upper(), "")] == \
+        [None] * 5
+    assert journal.get(record_id).id == record_id
+
+
 def test_the_journal_file_is_in_wal_mode_so_readers_never_block_the_writer(tmp_path):
     Journal(tmp_path)
     mode = sqlite3.connect(tmp_path / "journal.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
