@@ -16,10 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .capture import Capture
 from .journal import CANCELLED, TIMED_OUT
+
+if TYPE_CHECKING:
+    from .execution import Outcome
 
 TICK = 0.25  # seconds between the watcher's looks: the latency of a cancel request and of live output
 LINGER = 8  # looks the watcher still takes after the last execution ended, before it sleeps (2 s)
@@ -65,8 +68,10 @@ class InFlight:
     """One execution from its arrival to its close, as far as stopping it and watching its output go."""
 
     def __init__(self, record_id: str, timeout: float | None = None,
-                 on_output: Callable[[list[str]], None] | None = None) -> None:
+                 on_output: Callable[[list[str]], None] | None = None,
+                 answer: asyncio.Future[Outcome] | None = None) -> None:
         self.record_id = record_id
+        self.answer = answer  # the binding awaits it: whoever ends the execution resolves it (on the loop)
         self.timeout = timeout
         self.on_output = on_output
         self.stop: Stop | None = None

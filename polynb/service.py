@@ -64,7 +64,6 @@ class Service:
         self._binding_locks: dict[str, asyncio.Lock] = {}
         self._inflight: set[concurrent.futures.Future[Any]] = set()
         self._running: dict[str, InFlight] = {}  # by record id, from arrival to close: what cancelling needs
-        self._answer_of: dict[str, asyncio.Future[Outcome]] = {}
         self._watcher = Watcher(self._running, self.journal.cancel_requests, self._stop_execution,
                                 self._record_progress, self._write_off)
         self._answers: list[tuple[asyncio.Future[Outcome], Outcome | BaseException]] = []  # committed outcomes the loop has yet to hand over
@@ -242,8 +241,8 @@ class Service:
                 record_id, NOT_FOUND, f"no payload named {arrival.name!r} is registered on {arrival.platform}")
         number = version.version if version is not None else None
         answer: asyncio.Future[Outcome] = self.loop.create_future()
-        inflight = InFlight(record_id, self._timeout(version, arrival), self._log_channel(arrival))
-        self._running[record_id], self._answer_of[record_id] = inflight, answer
+        inflight = InFlight(record_id, self._timeout(version, arrival), self._log_channel(arrival), answer)
+        self._running[record_id] = inflight
         self._watcher.wake()
         key = (arrival.platform, arrival.name, number)
         timed = self._inline.timed(key, call) if arrival.inline else call
@@ -292,7 +291,6 @@ class Service:
 
     def _forget(self, record_id: str) -> None:
         self._running.pop(record_id, None)
-        self._answer_of.pop(record_id, None)
 
     # -- stopping an execution -------------------------------------------------------------------------
     def cancel(self, record_id: str, reason: str = "cancelled on request") -> str | None:
@@ -335,7 +333,7 @@ class Service:
         """Close a stopped execution's record without its worker, and answer its platform once that is committed."""
         if not inflight.claim_end() or inflight.stop is None:
             return
-        answer = self._answer_of.get(inflight.record_id)
+        answer = inflight.answer
         self._forget(inflight.record_id)
         error = inflight.stop.error + note
         stdout, stderr, logs = inflight.capture.snapshot() if inflight.capture is not None else ("", "", [])
