@@ -1,13 +1,16 @@
 """A real Jupyter server (or JupyterLab) on a free 127.0.0.1 port, for the lab tests."""
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from jupyter_client import BlockingKernelClient
 from support import check_running, free_port, stop, wait_until
 
 
@@ -51,6 +54,21 @@ class JupyterServer:
 
     def connection_file(self, kernel_id: str) -> Path:
         return self.runtime / f"kernel-{kernel_id}.json"
+
+    @contextlib.contextmanager
+    def notebook_kernel(self, path: str, **session: str) -> Iterator[tuple[dict, BlockingKernelClient]]:
+        """A session for the notebook at ``path`` (as opening it in Jupyter makes one) and a client of its
+        kernel, ready; yields (session, client) and closes the client's channels."""
+        started = self.post("/api/sessions", {"path": path, "type": "notebook", "kernel": {"name": "python3"},
+                                              **session}).json()
+        client = BlockingKernelClient(connection_file=str(self.connection_file(started["kernel"]["id"])))
+        client.load_connection_file()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+            yield started, client
+        finally:
+            client.stop_channels()
 
     def stop(self) -> None:
         stop(self.process)

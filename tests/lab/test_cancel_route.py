@@ -6,7 +6,6 @@ import threading
 
 import httpx
 import pytest
-from jupyter_client import BlockingKernelClient
 from support import wait_until
 
 from polynb.journal import CANCELLED, Journal
@@ -79,13 +78,7 @@ def test_a_browser_session_needs_the_xsrf_token_to_cancel(server, journal):
 
 
 def test_the_kernel_running_the_execution_cancels_it(server):
-    session = server.post("/api/sessions", {"path": "work/demo.ipynb", "type": "notebook",
-                                            "kernel": {"name": "python3"}}).json()
-    client = BlockingKernelClient(connection_file=str(server.connection_file(session["kernel"]["id"])))
-    client.load_connection_file()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with server.notebook_kernel("work/demo.ipynb") as (_, client):
         for code in ("%load_ext polynb\nimport polynb",
                      "%%fake_exec slow\nimport time\ndef slow(x):\n    while True:\n        time.sleep(0.01)",
                      "_address = polynb.get_service().address('fake', 'slow')"):
@@ -103,8 +96,6 @@ def test_the_kernel_running_the_execution_cancels_it(server):
         record = wait_until(running, 60, "the execution running")[0]
         assert cancel(server, record["id"]).status_code == 200
         caller.join(timeout=60)
-    finally:
-        client.stop_channels()
     detail = server.get(f"/polynb/api/executions/{record['id']}").json()
     assert detail["status"] == CANCELLED and CANCEL_REASON in detail["error"]
     assert answers and answers[0].status_code >= 400

@@ -11,7 +11,6 @@ import time
 
 import httpx
 import pytest
-from jupyter_client import BlockingKernelClient
 from jupyter_server_helpers import JupyterServer
 from lab_helpers import (
     ROOT,
@@ -271,32 +270,26 @@ SPINNING_CELLS = [
 
 def test_the_detail_of_a_running_execution_cancels_it_and_its_status_follows(browser, lab):
     write_notebook(lab.root / SPINNING, SPINNING_CELLS)
-    session = lab.post("/api/sessions", {"path": SPINNING, "name": "spinning.ipynb", "type": "notebook",
-                                         "kernel": {"name": "python3"}}).json()
-    kernel = BlockingKernelClient(connection_file=str(lab.connection_file(session["kernel"]["id"])))
-    kernel.load_connection_file()
-    kernel.start_channels()
     page = None
-    try:
-        kernel.wait_for_ready(timeout=60)
-        for code in SPINNING_CELLS:  # run as the notebook's cells would be
-            assert kernel.execute_interactive(code, timeout=60)["content"]["status"] == "ok"
-        deadline = time.monotonic() + 60
-        while not [r for r in executions(lab, SPINNING) if r["status"] == "running"]:
-            assert time.monotonic() < deadline, "the spinning execution never started"
-            time.sleep(0.2)
-        record = executions(lab, SPINNING)[0]
-        page = open_panel(browser, lab, notebook=SPINNING)
-        row(page, record["id"]).locator(".polynb-row-button").click(timeout=30_000)
-        detail = page.locator(f'.polynb-panel-detail[data-execution-id="{record["id"]}"]')
-        detail.locator(".polynb-action-cancel").click(timeout=30_000)
-        detail.locator('.polynb-detail-cancel[data-ok="true"]').wait_for(timeout=30_000)
-        page.wait_for_selector(f'.polynb-panel-execution[data-execution-id="{record["id"]}"][data-status="cancelled"]',
-                               timeout=30_000)
-        page.locator("#polynb-panel").screenshot(path=str(SHOTS / "panel-cancelled.png"))
-        assert lab.get(f"/polynb/api/executions/{record['id']}").json()["error"] == \
-            "ExecutionCancelled: cancelled from JupyterLab"
-    finally:
-        if page is not None:
-            page.context.close()
-        kernel.stop_channels()
+    with lab.notebook_kernel(SPINNING, name="spinning.ipynb") as (_, kernel):
+        try:
+            for code in SPINNING_CELLS:  # run as the notebook's cells would be
+                assert kernel.execute_interactive(code, timeout=60)["content"]["status"] == "ok"
+            deadline = time.monotonic() + 60
+            while not [r for r in executions(lab, SPINNING) if r["status"] == "running"]:
+                assert time.monotonic() < deadline, "the spinning execution never started"
+                time.sleep(0.2)
+            record = executions(lab, SPINNING)[0]
+            page = open_panel(browser, lab, notebook=SPINNING)
+            row(page, record["id"]).locator(".polynb-row-button").click(timeout=30_000)
+            detail = page.locator(f'.polynb-panel-detail[data-execution-id="{record["id"]}"]')
+            detail.locator(".polynb-action-cancel").click(timeout=30_000)
+            detail.locator('.polynb-detail-cancel[data-ok="true"]').wait_for(timeout=30_000)
+            page.wait_for_selector(f'.polynb-panel-execution[data-execution-id="{record["id"]}"][data-status="cancelled"]',
+                                   timeout=30_000)
+            page.locator("#polynb-panel").screenshot(path=str(SHOTS / "panel-cancelled.png"))
+            assert lab.get(f"/polynb/api/executions/{record['id']}").json()["error"] == \
+                "ExecutionCancelled: cancelled from JupyterLab"
+        finally:
+            if page is not None:
+                page.context.close()

@@ -17,20 +17,12 @@ def run(client: BlockingKernelClient, code: str):
 
 
 def test_the_api_lists_a_running_notebook_with_its_payloads_and_executions(server):
-    session = server.post("/api/sessions", {"path": "work/demo.ipynb", "type": "notebook",
-                                            "kernel": {"name": "python3"}}).json()
-    client = BlockingKernelClient(connection_file=str(server.connection_file(session["kernel"]["id"])))
-    client.load_connection_file()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with server.notebook_kernel("work/demo.ipynb") as (session, client):
         run(client, "%load_ext polynb\nimport polynb")
         run(client, "%%fake_exec hello\ndef hello(x):\n    print('hi', x)\n    return 100 // x")
         address = run(client, "_polynb_value = polynb.get_service().address('fake', 'hello')")
         assert httpx.post(address, json=4).json()["output"] == 25
         assert httpx.post(address, json=0).status_code == 500
-    finally:
-        client.stop_channels()
 
     journals = server.get("/polynb/api/journals").json()["journals"]
     assert len(journals) == 1
