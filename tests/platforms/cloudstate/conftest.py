@@ -6,6 +6,7 @@ import cloudstate_servers as servers
 import grpc
 import pytest
 from cloudstate_servers import add_proto, register, start_service
+from notebook_shell import polynb_shell, run
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +69,15 @@ def proxied(tmp_path_factory):
         yield service, service.call(service.binding("cloudstate")), journal_dir, namespace
     finally:
         service.stop()
+
+
+@pytest.fixture
+def ip(journal_dir, monkeypatch):
+    """A notebook shell with polynb loaded and the cart's protos compiled (``%%cloudstate_proto``), its user
+    function on a free port and no proxy configured (the binding starts its local one)."""
+    monkeypatch.setenv("PORT", "0")
+    monkeypatch.delenv("CLOUDSTATE_PROXY", raising=False)
+    with polynb_shell() as shell:
+        for name in cloudstate_cells.CART_PROTOS:
+            run(shell, f"%%cloudstate_proto {name}\n{(cloudstate_cells.PROTOS / f'{name}.proto').read_text()}")
+        yield shell

@@ -5,25 +5,13 @@ import cloudstate_cells
 import grpc
 import pytest
 from IPython.core.error import UsageError
-from notebook_shell import polynb_shell, run
+from notebook_shell import run
 
 import polynb
 from polynb.calls import CallTimeout
 
 CART = cloudstate_cells.CART_SERVICE
 ENTITY_LINE = f"%%cloudstate_entity {CART} --proto shoppingcart/shoppingcart --proto shoppingcart/persistence"
-
-
-@pytest.fixture
-def ip(journal_dir, monkeypatch):
-    monkeypatch.setenv("PORT", "0")
-    monkeypatch.delenv("CLOUDSTATE_PROXY", raising=False)
-    with polynb_shell() as shell:
-        for name in cloudstate_cells.CART_PROTOS:
-            text = (cloudstate_cells.PROTOS / f"{name}.proto").read_text()
-            shell.run_cell(f"%%cloudstate_proto {name}\n{text}")
-        yield shell
-
 
 
 def test_proto_cell_binds_its_messages(ip):

@@ -12,7 +12,7 @@ PROTO = 'syntax = "proto3";\npackage escape;\nmessage Out { string text = 1; }\n
 
 @pytest.fixture
 def ip(journal_dir, monkeypatch, tmp_path):
-    """A shell whose protoc scratch folders are made two levels below ``tmp_path``."""
+    """A shell whose protoc scratch folders are made two levels below ``tmp_path`` (not the conftest's cart shell)."""
     scratch = tmp_path / "one" / "two"
     scratch.mkdir(parents=True)
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))

@@ -7,7 +7,7 @@ import json
 import cloudstate_cells
 import pytest
 from IPython.core.error import UsageError
-from notebook_shell import polynb_shell, run
+from notebook_shell import run
 
 import polynb
 from polynb.journal import SUCCEEDED
@@ -19,16 +19,6 @@ CART = cloudstate_cells.CART_SERVICE
 ENTITY = (f"%%cloudstate_entity {CART} --proto shoppingcart/shoppingcart --proto shoppingcart/persistence\n"
           f"{cloudstate_cells.SHOPPING_CART}")
 ADD = "AddItem(AddLineItem {user_id?: string, product_id?: string, name?: string, quantity?: integer}) -> Empty {}"
-
-
-@pytest.fixture
-def ip(journal_dir, monkeypatch):
-    monkeypatch.setenv("PORT", "0")
-    monkeypatch.delenv("CLOUDSTATE_PROXY", raising=False)
-    with polynb_shell() as shell:
-        for name in cloudstate_cells.CART_PROTOS:
-            run(shell, f"%%cloudstate_proto {name}\n{(cloudstate_cells.PROTOS / f'{name}.proto').read_text()}")
-        yield shell
 
 
 def test_every_command_with_its_messages_is_stored_and_shown_by_polynb_status(ip, capsys):
