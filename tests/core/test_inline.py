@@ -1,6 +1,10 @@
 """Payloads that have always been fast run on the service loop (polynb.inline), journaled and stoppable as on a worker."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -21,16 +25,24 @@ def hello(x):
 """
 
 
+@contextlib.contextmanager
+def serving(folder: Path, source: str, **options) -> Iterator[tuple[str, Service]]:
+    """A service of its own with ``hello`` of ``source`` registered on the fake platform: (its address, it)."""
+    ns: dict = {}
+    exec(source, ns)
+    service = Service(journal=Journal(folder / ".polynb"), notebook_ns=ns)
+    try:
+        yield service.register(Payload("fake", "hello", source, options=options)).address, service
+    finally:
+        service.stop(timeout=1)
+
+
 @pytest.fixture
 def address(tmp_path, registry, monkeypatch):
     monkeypatch.setenv("POLYNB_INLINE_BUDGET", "0.05")  # generous: a busy test machine must not decide the test
     monkeypatch.setenv("POLYNB_CANCEL_GRACE", "1")
-    ns: dict = {}
-    exec(SOURCE, ns)
-    service = Service(journal=Journal(tmp_path / ".polynb"), notebook_ns=ns)
-    address = service.register(Payload("fake", "hello", SOURCE, options={"timeout": 1})).address
-    yield address, service
-    service.stop(timeout=1)
+    with serving(tmp_path, SOURCE, timeout=1) as running:
+        yield running
 
 
 def threads(address: str, inputs: list) -> list[str]:
@@ -76,25 +88,13 @@ def test_a_payload_that_hangs_on_the_loop_is_timed_out_and_the_service_goes_on(a
 
 def test_a_zero_budget_keeps_every_run_on_the_workers(tmp_path, registry, monkeypatch):
     monkeypatch.setenv("POLYNB_INLINE_BUDGET", "0")
-    ns: dict = {}
-    exec(SOURCE, ns)
-    service = Service(journal=Journal(tmp_path / ".polynb"), notebook_ns=ns)
-    try:
-        url = service.register(Payload("fake", "hello", SOURCE)).address
+    with serving(tmp_path, SOURCE) as (url, _):
         assert all(name.startswith("polynb-exec") for name in threads(url, list(range(STREAK + 4))))
-    finally:
-        service.stop(timeout=1)
 
 
 def test_an_async_payload_stays_on_the_workers(tmp_path, registry, monkeypatch):
     """It awaits on its worker's own event loop, which the service loop's thread cannot run."""
     monkeypatch.setenv("POLYNB_INLINE_BUDGET", "0.05")
     source = "import threading\nasync def hello(x):\n    return threading.current_thread().name\n"
-    ns: dict = {}
-    exec(source, ns)
-    service = Service(journal=Journal(tmp_path / ".polynb"), notebook_ns=ns)
-    try:
-        url = service.register(Payload("fake", "hello", source)).address
+    with serving(tmp_path, source) as (url, _):
         assert all(name.startswith("polynb-exec") for name in threads(url, list(range(STREAK + 4))))
-    finally:
-        service.stop(timeout=1)
