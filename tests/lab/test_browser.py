@@ -5,9 +5,11 @@ Screenshots land in screenshots/ (git-ignored) for a person to look at.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from lab_helpers import CHROMIUM, FLAGS, KERNEL_READY, ROOT, SHOTS, quiet_lab
+from playwright.sync_api import Error as PlaywrightError
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def test_the_tour_runs_in_jupyterlab_and_the_widgets_and_side_panel_show_its_exe
                 status = page.locator(f'.polynb-status[data-platform="{platform}"][data-payload="{payload}"]').last
                 assert status.get_attribute("data-last-status") == "succeeded"
                 assert status.get_attribute("data-state") == "ready"
-                status.screenshot(path=str(SHOTS / f"widget-{platform}.png"))
+                picture(status, SHOTS / f"widget-{platform}.png")
             page.wait_for_selector(".polynb-dashboard", timeout=60_000)
 
             # The side panel polls the server extension and lists the same executions and payloads.
@@ -77,3 +79,15 @@ def test_the_tour_runs_in_jupyterlab_and_the_widgets_and_side_panel_show_its_exe
             raise
         finally:
             browser.close()
+
+
+def picture(locator, path: Path, attempts: int = 3) -> None:
+    """A screenshot for a person to look at. A status widget's HTML is replaced at each refresh, so a picture
+    whose element went away mid-shot is taken again."""
+    for attempt in range(attempts):
+        try:
+            locator.screenshot(path=str(path))
+            return
+        except PlaywrightError as exc:
+            if "not attached" not in str(exc) or attempt == attempts - 1:
+                raise

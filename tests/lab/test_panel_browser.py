@@ -188,7 +188,9 @@ def test_the_panel_stops_polling_while_collapsed_and_resumes_when_shown(page):
 def test_the_open_notebook_comes_first(page):
     first = "document.querySelector('.polynb-panel-notebook').dataset.notebook"
     assert page.evaluate(first) == SAMPLE
-    page.evaluate(f"() => {{ window.jupyterapp.commands.execute('docmanager:open', {{path: '{SECOND}'}}); }}")
+    # after JupyterLab has restored its layout, which would otherwise bring the first notebook back to the front
+    page.evaluate(f"() => window.jupyterapp.restored.then(() => "
+                  f"window.jupyterapp.commands.execute('docmanager:open', {{path: '{SECOND}'}})).then(() => null)")
     page.wait_for_function(f"{first} === '{SECOND}'", timeout=30_000)
     notebooks = page.locator(".polynb-panel-notebook").evaluate_all("parts => parts.map(p => p.dataset.notebook)")
     assert notebooks == [SECOND, SAMPLE]  # one section per notebook, even with two sessions on SECOND
